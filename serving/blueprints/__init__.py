@@ -1,0 +1,14 @@
+"""Every blueprint of the API, registered explicitly in one list."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from serving import openapi
+from serving.blueprints import health
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount each resource's blueprint on the app."""
+    for blueprint in (health.bp, openapi.bp):
+        app.register_blueprint(blueprint)

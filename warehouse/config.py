@@ -1,0 +1,144 @@
+"""One declared table of settings, read from ``SHOPLAKE_*`` environment variables.
+
+Every layer takes a :class:`Settings` object instead of reading the environment itself, so tests
+build variants with :func:`load_settings(overrides)` and the README's settings table is checked
+against :data:`SETTINGS` by a test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET = "dev-insecure-change-me"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name (without the prefix), type, default and help text."""
+
+    name: str
+    type: Callable[[str], Any]
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return f"SHOPLAKE_{self.name.upper()}"
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {raw!r}")
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("env", str, "development", "`development`, `test` or `production`; production refuses default secrets."),
+    Setting("var_dir", Path, Path("var"), "Root of all local state: control DB, lake, warehouse, logs."),
+    Setting("secret_key", str, DEFAULT_SECRET, "Signs sessions, JWTs and cursors. Must be changed in production."),
+    Setting("database_url", str, "", "Control DB URL; empty means SQLite (WAL) at `<var_dir>/control.db`. PostgreSQL: `postgresql+psycopg://...`."),
+    Setting("lake_dir", Path, None, "Raw zone root; defaults to `<var_dir>/lake`."),
+    Setting("host", str, "127.0.0.1", "Address `shoplake serve` binds to."),
+    Setting("port", int, 8000, "Port `shoplake serve` binds to."),
+    Setting("workers", int, 2, "Gunicorn worker processes for `shoplake serve`."),
+    Setting("base_domain", str, "localhost", "Parent domain for tenant subdomains (`<slug>.<base_domain>`)."),
+    Setting("access_token_minutes", int, 15, "Lifetime of JWT access tokens."),
+    Setting("refresh_token_days", int, 14, "Lifetime of JWT refresh tokens (each use rotates it)."),
+    Setting("session_hours", int, 12, "Lifetime of browser cookie sessions."),
+    Setting("password_hash_memory_kib", int, 65536, "Argon2id memory cost; tests lower it for speed."),
+    Setting("ratelimit_storage_url", str, "memory://", "Rate-limit counters: `memory://` or `redis://host:port/db`."),
+    Setting("ratelimit_tenant_default", str, "1200/minute", "Per-tenant request limit unless the tenant's settings override it."),
+    Setting("ratelimit_principal_default", str, "600/minute", "Per-principal (user or key) limit unless the tenant's settings override it."),
+    Setting("ratelimit_anonymous", str, "60/minute", "Limit per client address for unauthenticated requests."),
+    Setting("max_body_bytes", int, 10 * 1024 * 1024, "Largest accepted request body for ordinary JSON endpoints."),
+    Setting("max_ingest_bytes", int, 4 * 1024**3, "Largest accepted (decompressed) ingest body; ingest streams so memory stays bounded."),
+    Setting("cors_origins", _csv, (), "Comma-separated origins allowed for every tenant, on top of each tenant's own list."),
+    Setting("log_level", str, "INFO", "Root log level; logs are JSON lines on stderr."),
+    Setting("trust_proxy", _bool, False, "Honour X-Forwarded-* headers (only behind a trusted load balancer)."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; attribute names match :data:`SETTINGS`."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def control_db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'control.db').resolve()}"
+
+    @property
+    def lake_root(self) -> Path:
+        return self.lake_dir or self.var_dir / "lake"
+
+    def replace(self, **overrides: Any) -> Settings:
+        """Return a copy with some values changed (used by tests and the CLI)."""
+        return load_settings(overrides, environ={}, base=self)
+
+
+class SettingsError(ValueError):
+    """A setting could not be parsed, or is unsafe for the chosen environment."""
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    base: Settings | None = None,
+) -> Settings:
+    """Resolve settings from defaults, then the environment, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = dict(base.values) if base else {s.name: s.default for s in SETTINGS}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env_var)
+        if raw is not None:
+            try:
+                values[setting.name] = setting.type(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{setting.env_var}: {exc}") from exc
+    for name, value in (overrides or {}).items():
+        if name not in _BY_NAME:
+            raise SettingsError(f"unknown setting {name!r}")
+        values[name] = value
+    for name in ("var_dir", "lake_dir"):
+        if values[name] is not None:
+            values[name] = Path(values[name])
+    settings = Settings(values)
+    check_safe(settings)
+    return settings
+
+
+def check_safe(settings: Settings) -> None:
+    """Refuse production mode with a default or short secret."""
+    if settings.env not in {"development", "test", "production"}:
+        raise SettingsError(f"SHOPLAKE_ENV: unknown environment {settings.env!r}")
+    if settings.is_production and (
+        settings.secret_key == DEFAULT_SECRET or len(settings.secret_key) < 32
+    ):
+        raise SettingsError(
+            "SHOPLAKE_SECRET_KEY must be set to a random value of at least 32 characters "
+            "in production"
+        )
