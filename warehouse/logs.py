@@ -40,6 +40,20 @@ def bound(**values: Any) -> Iterator[None]:
         _context.reset(token)
 
 
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    # Capture the context when the record is made, not when a handler formats it later.
+    record = _base_factory(*args, **kwargs)
+    record._context = _context.get() or {}
+    return record
+
+
+if getattr(logging.getLogRecordFactory(), "__name__", "") != _record_with_context.__name__:
+    logging.setLogRecordFactory(_record_with_context)
+
+
 class JsonFormatter(logging.Formatter):
     """Render a record as one JSON object per line."""
 
@@ -50,7 +64,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        entry.update(_context.get() or {})
+        entry.update(getattr(record, "_context", None) or _context.get() or {})
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value

@@ -102,3 +102,21 @@ def check(permission: Permission) -> None:
     tenant, role = current_tenant(required=True)
     if permission not in granted(principal, role):
         raise forbidden(f"Your role or key scope does not grant {permission.value!r}.")
+
+
+def matrix_markdown() -> str:
+    """Render the role and scope matrix as the Markdown table the README carries."""
+    columns = [*ROLE_PERMISSIONS, *SCOPE_PERMISSIONS]
+    header = "| permission | " + " | ".join(
+        [f"{role.value}" for role in ROLE_PERMISSIONS] + [f"key:{s}" for s in SCOPE_PERMISSIONS]
+    ) + " |"
+    lines = [header, "|---" * (len(columns) + 1) + "|"]
+    for permission in Permission:
+        if permission is Permission.PLATFORM_MANAGE:
+            continue
+        cells = [
+            "x" if permission in grants else ""
+            for grants in [*ROLE_PERMISSIONS.values(), *SCOPE_PERMISSIONS.values()]
+        ]
+        lines.append(f"| `{permission.value}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
