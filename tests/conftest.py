@@ -75,6 +75,8 @@ def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) 
     return load_settings(
         {
             "env": "test",
+            # PyJWT warns (an error under filterwarnings) about HMAC keys under 32 bytes.
+            "secret_key": "test-secret-key-at-least-32-bytes-long",
             "var_dir": tmp_path / "var",
             "database_url": database_url,
             "password_hash_memory_kib": 1024,

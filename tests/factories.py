@@ -7,9 +7,17 @@ from typing import Any
 
 from flask import Flask
 from flask_jwt_extended import create_access_token
+from sqlalchemy import select
 
 from warehouse.controldb import transaction
-from warehouse.controldb.models import Membership, Role, Tenant, User
+from warehouse.controldb.models import (
+    Membership,
+    RefreshToken,
+    Role,
+    Tenant,
+    TenantStatus,
+    User,
+)
 from warehouse.controlplane import apikeys
 from warehouse.controlplane.passwords import hash_password
 
@@ -61,3 +69,21 @@ class Factory:
 
     def bearer(self, user: User, tenant: Tenant | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token(user, tenant)}"}
+
+    def membership(self, user: User, tenant: Tenant, role: Role | str = Role.ADMIN) -> None:
+        with transaction(self.sessions) as session:
+            session.add(Membership(user_id=user.id, tenant_id=tenant.id, role=str(role)))
+
+    def tenant_status(self, tenant: Tenant, status: TenantStatus | str) -> None:
+        with transaction(self.sessions) as session:
+            session.get(Tenant, tenant.id).status = str(status)
+
+    def user_active(self, user: User, active: bool) -> None:
+        with transaction(self.sessions) as session:
+            session.get(User, user.id).is_active = active
+
+    def refresh_tokens(self, user: User) -> list[RefreshToken]:
+        """Return a user's recorded refresh tokens, oldest first."""
+        with transaction(self.sessions) as session:
+            query = select(RefreshToken).where(RefreshToken.user_id == user.id)
+            return list(session.scalars(query.order_by(RefreshToken.issued_at)))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SECRET = "dev-insecure-change-me"
+DEFAULT_SECRET = "dev-insecure-secret-change-me-in-production"
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ratelimit_tenant_default", str, "1200/minute", "Per-tenant request limit unless the tenant's settings override it."),
     Setting("ratelimit_principal_default", str, "600/minute", "Per-principal (user or key) limit unless the tenant's settings override it."),
     Setting("ratelimit_anonymous", str, "60/minute", "Limit per client address for unauthenticated requests."),
+    Setting("ratelimit_login", str, "10/minute;100/hour", "Password sign-in attempts per client address (`POST /api/v1/auth/login` and `/auth/session` together)."),
+    Setting("ratelimit_key_prefix", str, "shoplake", "Namespace of this deployment's counters in shared rate-limit storage; every process of one deployment must use the same value."),
     Setting("max_body_bytes", int, 10 * 1024 * 1024, "Largest accepted request body for ordinary JSON endpoints."),
-    Setting("max_ingest_bytes", int, 4 * 1024**3, "Largest accepted (decompressed) ingest body; ingest streams so memory stays bounded."),
+    Setting("max_ingest_bytes", int, 1024**3, "Largest ingest body, on the wire and after gzip; ingest streams, so memory stays bounded."),
+    Setting("ingest_max_in_flight", int, 4, "Ingest requests processed at once across all workers; more get 429 with Retry-After."),
+    Setting("upload_session_hours", int, 24, "How long a resumable upload session lives before it expires and is cleaned up."),
     Setting("cors_origins", _csv, (), "Comma-separated origins allowed for every tenant, on top of each tenant's own list."),
     Setting("log_level", str, "INFO", "Root log level; logs are JSON lines on stderr."),
     Setting("trust_proxy", _bool, False, "Honour X-Forwarded-* headers (only behind a trusted load balancer)."),
@@ -142,3 +146,25 @@ def check_safe(settings: Settings) -> None:
             "SHOPLAKE_SECRET_KEY must be set to a random value of at least 32 characters "
             "in production"
         )
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    return ",".join(value) if isinstance(value, tuple) else str(value)
+
+
+def settings_markdown() -> str:
+    """Render the settings table the README carries (a test keeps them equal)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{s.env_var}` | `{_shown(s.default)}` | {s.help} |" for s in SETTINGS]
+    return "\n".join(rows)
+
+
+def env_example() -> str:
+    """Render `.env.example`: every setting with its help and default."""
+    return "".join(f"# {s.help}\n{s.env_var}={_shown(s.default)}\n" for s in SETTINGS)
+
+
+if __name__ == "__main__":  # python -m warehouse.config > .env.example
+    print(env_example(), end="")

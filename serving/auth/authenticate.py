@@ -7,8 +7,9 @@ answer 401 through ``require``); a credential that is present but wrong is refus
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
@@ -55,9 +56,24 @@ def authenticate() -> Principal | None:
         return _from_api_key(credentials["api_key"])
     if "jwt" in credentials:
         return _from_jwt(credentials["jwt"])
-    if SESSION_USER_KEY in session:
+    if SESSION_USER_KEY in session and not _ignores_session():
         return _from_session()
     return None
+
+
+def ignores_session(view: Callable) -> Callable:
+    """Mark a login view: it checks credentials itself, so a session cookie is not consulted.
+
+    Signing in must work while an old session cookie is present and cannot demand a CSRF token
+    (there is no session yet); its JSON-only body already keeps cross-site forms out.
+    """
+    view.ignores_session = True  # type: ignore[attr-defined]
+    return view
+
+
+def _ignores_session() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "ignores_session", False)
 
 
 def _from_api_key(presented: str) -> Principal:
@@ -109,8 +125,12 @@ def _from_jwt(token: str) -> Principal:
     )
 
 
-def _from_session() -> Principal:
-    user = _active_user(int(session[SESSION_USER_KEY]))
+def _from_session() -> Principal | None:
+    user = db().get(User, int(session[SESSION_USER_KEY]))
+    if user is None or not user.is_active:
+        # A stale cookie signs nobody in; clearing it makes the response drop the cookie.
+        session.clear()
+        return None
     if request.method not in SAFE_METHODS:
         expected = session.get(SESSION_CSRF_KEY, "")
         presented = request.headers.get(CSRF_HEADER, "")

@@ -9,10 +9,11 @@ the tenant exists, so existence does not leak.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, select
 
 from serving.db import db
 from serving.errors import ApiError, FieldError, bad_request, forbidden, not_found
@@ -21,6 +22,8 @@ from warehouse import logs
 from warehouse.controldb.models import Membership, Role, Tenant
 
 TENANT_HEADER = "X-Tenant-ID"
+# Tenant ids are 32-bit integers; a larger number names nothing (and would overflow PostgreSQL).
+MAX_TENANT_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -31,17 +34,45 @@ class TenantContext:
 
 def requested_tenant_refs() -> dict[str, str]:
     """Collect the tenant references a request names explicitly, by source."""
-    refs: dict[str, str] = {}
-    if request.headers.get(TENANT_HEADER):
-        refs[TENANT_HEADER] = request.headers[TENANT_HEADER].strip()
-    if "tenant_id" in request.args:
-        refs["tenant_id"] = request.args["tenant_id"].strip()
-    if request.environ.get(PATH_TENANT_KEY):
-        refs["path"] = request.environ[PATH_TENANT_KEY]
-    host_ref = _tenant_ref_from_host(request.host.split(":")[0].lower())
-    if host_ref:
-        refs["host"] = host_ref
+    candidates = {
+        # Servers join a repeated header with commas, so each part counts as one value.
+        TENANT_HEADER: ",".join(request.headers.getlist(TENANT_HEADER)).split(","),
+        "tenant_id": request.args.getlist("tenant_id"),
+        "path": [request.environ.get(PATH_TENANT_KEY) or ""],
+        "host": [_tenant_ref_from_host(_hostname(request.host)) or ""],
+    }
+    refs = {}
+    for source, values in candidates.items():
+        value = _one_value(source, values)
+        if value:
+            refs[source] = value
     return refs
+
+
+def _one_value(source: str, values: list[str]) -> str | None:
+    # A repeated header or query parameter must not hide a second tenant behind the first.
+    distinct = {value.strip() for value in values} - {""}
+    if len(distinct) > 1:
+        raise bad_request(
+            "The request names more than one tenant.",
+            FieldError(source, "given more than once with different values"),
+        )
+    return distinct.pop() if distinct else None
+
+
+def _hostname(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):  # IPv6 literal, maybe with a port: [::1]:8000
+        return host[: host.find("]") + 1]
+    return host.partition(":")[0].rstrip(".")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _tenant_ref_from_host(host: str) -> str | None:
@@ -49,7 +80,7 @@ def _tenant_ref_from_host(host: str) -> str | None:
     if host.endswith("." + base):
         label = host[: -len(base) - 1]
         return label if "." not in label else None
-    if host == base or host.replace(".", "").isdigit() or host in {"localhost", "[::1]"}:
+    if not host or host == base or host == "localhost" or _is_ip(host):
         return None
     return "domain:" + host
 
@@ -58,14 +89,20 @@ def lookup_tenant(ref: str) -> Tenant | None:
     """Find a tenant by numeric id, slug, or ``domain:<host>``."""
     session = db()
     if ref.startswith("domain:"):
-        host = ref.removeprefix("domain:")
-        for tenant in session.scalars(select(Tenant)):
-            if host in (tenant.domains or []):
-                return tenant
-        return None
-    if ref.isdigit():
-        return session.get(Tenant, int(ref))
+        return _tenant_by_domain(ref.removeprefix("domain:"))
+    if ref.isascii() and ref.isdigit():
+        return session.get(Tenant, int(ref)) if int(ref) <= MAX_TENANT_ID else None
     return session.scalar(select(Tenant).where(Tenant.slug == ref))
+
+
+def _tenant_by_domain(host: str) -> Tenant | None:
+    # The JSON text narrows the candidates in SQL; the exact match is checked on the list.
+    domains_text = func.lower(cast(Tenant.domains, Text))
+    query = select(Tenant).where(domains_text.contains(f'"{host}"', autoescape=True))
+    for tenant in db().scalars(query):
+        if host in {domain.lower() for domain in tenant.domains or []}:
+            return tenant
+    return None
 
 
 def resolve_tenant() -> TenantContext | None:
@@ -73,6 +110,9 @@ def resolve_tenant() -> TenantContext | None:
     principal = g.get("principal")
     refs = requested_tenant_refs()
     resolved = {source: lookup_tenant(ref) for source, ref in refs.items()}
+    if refs.get("host", "").startswith("domain:") and resolved["host"] is None:
+        # A host that is no tenant's own domain is just the API's hostname.
+        del refs["host"], resolved["host"]
     ids = {t.id if t else ("missing", refs[s]) for s, t in resolved.items()}
     if len(ids) > 1:
         raise bad_request(
