@@ -1,0 +1,5 @@
+"""Allow `python -m shoplake`."""
+
+from shoplake.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The subcommands of the `shoplake` CLI, one module per area."""

@@ -1,0 +1,115 @@
+"""``shoplake init`` and ``shoplake serve``: prepare ``var/`` and run the API under gunicorn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from serving import create_app
+from shoplake.commands.common import settings_of
+from warehouse.config import Settings
+from warehouse.controldb import make_engine, upgrade
+from warehouse.controldb.migrate import alembic_config
+from warehouse.logs import JsonFormatter
+
+
+def initialise(settings: Settings) -> None:
+    """Create ``var/`` and migrate the control DB to the latest revision (idempotent)."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.control_db_url)
+
+
+def schema_is_current(settings: Settings) -> bool:
+    """Tell whether the control DB is migrated to the newest revision."""
+    heads = set(ScriptDirectory.from_config(alembic_config(settings.control_db_url)).get_heads())
+    engine = make_engine(settings.control_db_url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    return current == heads
+
+
+class JsonLogger(Logger):
+    """Gunicorn's own messages (boot, workers) as JSON lines, like everything else."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers + self.access_log.handlers:
+            handler.setFormatter(JsonFormatter())
+
+
+class ApiServer(BaseApplication):
+    """Gunicorn, configured in code; each worker builds its own app (no shared DB pools)."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn >= 25 opens a control socket at one fixed per-user path, which two
+            # instances on one machine would fight over; we do not use it.
+            self.cfg.set("control_socket_disable", True)
+
+    def load(self) -> Any:
+        return create_app(self.settings)
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """Return gunicorn's settings for our settings (bind address, workers, logging)."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return {
+        "bind": f"{host}:{settings.port}",
+        "workers": settings.workers,
+        "logger_class": JsonLogger,
+        "loglevel": settings.log_level.lower(),
+        "accesslog": None,  # the app logs one JSON line per request itself
+        "proc_name": "shoplake",
+        "timeout": 120,  # large ingest bodies stream for a while
+        "graceful_timeout": 30,
+    }
+
+
+def serve_api(settings: Settings) -> None:
+    """Run the API until interrupted; refuse to start on an unmigrated control DB."""
+    if not schema_is_current(settings):
+        raise click.ClickException(
+            "The control DB is missing or not migrated to the latest version; "
+            "run `shoplake init` first."
+        )
+    click.echo(
+        f"Serving on http://{settings.host}:{settings.port}/ "
+        f"(API docs: /api/v1/docs) with {settings.workers} worker(s).",
+        err=True,
+    )
+    ApiServer(settings, gunicorn_options(settings)).run()
+
+
+@click.command("init")
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create var/ and create or migrate the control database."""
+    settings = settings_of(ctx)
+    initialise(settings)
+    click.echo(f"Initialised {settings.var_dir} (control DB migrated to the latest version).")
+
+
+@click.command("serve")
+@click.option("--host", help="Address to bind (default: SHOPLAKE_HOST).")
+@click.option("--port", type=int, help="Port to bind (default: SHOPLAKE_PORT).")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (SHOPLAKE_WORKERS).")
+@click.pass_context
+def serve(ctx: click.Context, **overrides: Any) -> None:
+    """Serve the HTTP API with gunicorn until interrupted (Ctrl-C)."""
+    chosen = {name: value for name, value in overrides.items() if value is not None}
+    serve_api(settings_of(ctx).replace(**chosen))
