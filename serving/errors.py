@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask, Response, g, json
 from werkzeug.exceptions import HTTPException
 
+from warehouse.errors import ServiceError
+
 PROBLEM_MIME = "application/problem+json"
 TYPE_BASE = "https://shoplake.dev/problems/"
 
@@ -112,12 +114,32 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
     return error
 
 
+_TITLES = {
+    400: ("Bad Request", "bad-request"),
+    404: ("Not Found", "not-found"),
+    409: ("Conflict", "conflict"),
+    413: ("Content Too Large", "payload-too-large"),
+    415: ("Unsupported Media Type", "unsupported-media-type"),
+    422: ("Unprocessable Content", "validation-failed"),
+}
+
+
+def from_service_error(exc: ServiceError) -> ApiError:
+    """Return the ApiError a service error stands for, naming its field."""
+    title, slug = _TITLES.get(exc.status, ("Bad Request", "bad-request"))
+    return ApiError(exc.status, title, exc.reason, slug, [FieldError(exc.field, exc.reason)])
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers that make every failure problem+json."""
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
         return problem_response(exc)
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError) -> Response:
+        return problem_response(from_service_error(exc))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

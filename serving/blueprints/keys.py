@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import Blueprint, g
 from sqlalchemy import select
 
-from serving import service_errors
 from serving.api import operation
 from serving.auth.permissions import Permission, require
 from serving.auth.tenancy import tenant_id
@@ -19,7 +18,6 @@ from warehouse.controldb.models import ApiKey
 from warehouse.controlplane import apikeys
 
 bp = Blueprint("keys", __name__, url_prefix="/api/v1/keys")
-service_errors.install(bp)
 
 KEYS = Keyset("keys", sort=ApiKey.created_at, id=ApiKey.id, descending=True)
 

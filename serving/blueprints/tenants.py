@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from serving import service_errors
 from serving.api import operation
 from serving.auth.permissions import Permission, granted, require
 from serving.db import db, write_transaction
@@ -27,7 +26,6 @@ from warehouse.controldb.models import Tenant
 from warehouse.controlplane import tenants
 
 bp = Blueprint("tenants", __name__, url_prefix="/api/v1/tenants")
-service_errors.install(bp)
 
 TENANTS = Keyset("tenants", sort=Tenant.id, id=Tenant.id)
 PLATFORM_ONLY_FIELDS = frozenset({"slug", "status"})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from serving import service_errors
 from serving.api import operation
 from serving.auth.permissions import Permission, require
 from serving.auth.tenancy import tenant_id
@@ -19,7 +18,6 @@ from warehouse.controldb.models import User
 from warehouse.controlplane import users
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
-service_errors.install(bp)
 
 MEMBERS = Keyset("members", sort=User.email, id=User.id)
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
+from warehouse.errors import ServiceError
 
-class ControlPlaneError(Exception):
+
+class ControlPlaneError(ServiceError):
     """Base: a request the control plane refuses, with the offending field."""
-
-    status = 400
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 class NotFound(ControlPlaneError):
