@@ -11,6 +11,7 @@ from serving.blueprints import register_blueprints
 from serving.db import init_db
 from serving.errors import register_error_handlers
 from serving.extensions import jwt
+from serving.protection import init_protection
 from serving.request_context import init_request_context
 from serving.routing import PathAliasMiddleware
 from warehouse import logs
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     init_request_context(app)
     init_authentication(app)
+    init_protection(app)
     register_blueprints(app)
     app.wsgi_app = PathAliasMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app

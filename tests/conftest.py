@@ -77,6 +77,8 @@ def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) 
             "env": "test",
             # PyJWT warns (an error under filterwarnings) about HMAC keys under 32 bytes.
             "secret_key": "test-secret-key-at-least-32-bytes-long",
+            # Counters of one test never meet another's, even in shared Redis.
+            "ratelimit_key_prefix": f"test-{uuid.uuid4().hex[:12]}",
             "var_dir": tmp_path / "var",
             "database_url": database_url,
             "password_hash_memory_kib": 1024,

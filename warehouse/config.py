@@ -70,6 +70,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cors_origins", _csv, (), "Comma-separated origins allowed for every tenant, on top of each tenant's own list."),
     Setting("log_level", str, "INFO", "Root log level; logs are JSON lines on stderr."),
     Setting("trust_proxy", _bool, False, "Honour X-Forwarded-* headers (only behind a trusted load balancer)."),
+    Setting("warehouse_path", Path, None, "Build DuckDB file dbt writes (nothing serves from it); defaults to `<var_dir>/warehouse/build.duckdb`."),
+    Setting("snapshots_keep", int, 3, "Published mart snapshots kept on disk (the newest ones)."),
+    Setting("snapshot_grace_seconds", int, 600, "A replaced mart snapshot stays readable this long, so queries that started on it finish."),
+    Setting("build_min_interval_seconds", int, 300, "The new-data sensor starts a warehouse build at most this often."),
+    Setting("build_schedule", str, "0 * * * *", "Cron (UTC) of the floor schedule: a warehouse build runs at least this often."),
+    Setting("build_lock_wait_seconds", int, 900, "How long a warehouse build waits for a running one to finish before giving up."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -99,6 +105,10 @@ class Settings:
     def lake_root(self) -> Path:
         return self.lake_dir or self.var_dir / "lake"
 
+    @property
+    def warehouse_file(self) -> Path:
+        return self.warehouse_path or self.var_dir / "warehouse" / "build.duckdb"
+
     def replace(self, **overrides: Any) -> Settings:
         """Return a copy with some values changed (used by tests and the CLI)."""
         return load_settings(overrides, environ={}, base=self)
@@ -127,7 +137,7 @@ def load_settings(
         if name not in _BY_NAME:
             raise SettingsError(f"unknown setting {name!r}")
         values[name] = value
-    for name in ("var_dir", "lake_dir"):
+    for name in ("var_dir", "lake_dir", "warehouse_path"):
         if values[name] is not None:
             values[name] = Path(values[name])
     settings = Settings(values)
