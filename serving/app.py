@@ -11,7 +11,7 @@ from serving.blueprints import register_blueprints
 from serving.db import init_db
 from serving.errors import register_error_handlers
 from serving.extensions import jwt
-from serving.protection import init_protection
+from serving.protection import init_auth_throttle, init_protection
 from serving.request_context import init_request_context
 from serving.routing import PathAliasMiddleware
 from warehouse import logs
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     jwt.init_app(app)
     register_error_handlers(app)
     init_request_context(app)
+    init_auth_throttle(app)  # before authentication: blocked addresses are not checked
     init_authentication(app)
     init_protection(app)
     register_blueprints(app)

@@ -3,6 +3,8 @@
 The app factory calls :func:`init_protection` after authentication is installed, so the hooks
 here see ``g.principal``. Order of the before-request hooks it adds: body limit (413 before
 anything else is spent), CORS preflight (answered without counting), then rate limiting.
+:func:`init_auth_throttle` is the exception: it runs *before* authentication, so an address
+over its failed-authentication budget has no credential checked (:mod:`.authfailures`).
 
 Public helpers for views:
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from serving.protection.authfailures import init_auth_throttle
 from serving.protection.bodylimit import BODY_LIMIT_ATTR, accepts_large_body, init_body_limits
 from serving.protection.cors import init_cors
 from serving.protection.headers import init_security_headers
@@ -29,6 +32,7 @@ __all__ = [
     "by_principal",
     "current_limiter",
     "from_setting",
+    "init_auth_throttle",
     "init_protection",
     "path_rule",
     "rate_limit",
