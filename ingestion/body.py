@@ -15,20 +15,19 @@ from dataclasses import dataclass
 
 import msgspec
 
+from warehouse.errors import ServiceError
+
 BLOCK_BYTES = 1 << 20
 MAX_DEPTH = 32
 MAX_RECORD_BYTES = 1 << 20
 FAST_PATH_BYTES = 32 << 20
 
 
-class BodyError(ValueError):
+class BodyError(ServiceError):
     """The body cannot be read as records; ``status`` is the HTTP answer (400 or 413)."""
 
     def __init__(self, status: int, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.field = field
-        self.reason = reason
+        super().__init__(field, reason, status)
 
 
 @dataclass(frozen=True)

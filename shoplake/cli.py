@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from shoplake.commands.data import compact_command, generate_command, push_command
 from shoplake.commands.demo import demo
 from shoplake.commands.keys import keys_group
 from shoplake.commands.serve import init, serve
@@ -25,6 +26,8 @@ First steps:
   shoplake users add-member ada@acme.example acme --role admin
   shoplake keys create acme --name "shop sync" --scope ingest --scope read
   shoplake serve
+  shoplake generate --preset small    synthetic shop data as NDJSON under var/generated/
+  shoplake push var/generated/small/tenant-slug --api-key sl_...
 
 Run `shoplake COMMAND --help` for the options of each command.
 """
@@ -48,7 +51,10 @@ def main(ctx: click.Context) -> None:
     ctx.obj = settings
 
 
-for command in (init, serve, demo, tenants_group, users_group, keys_group):
+for command in (
+    init, serve, demo, tenants_group, users_group, keys_group,
+    generate_command, push_command, compact_command,
+):
     main.add_command(command)
 
 

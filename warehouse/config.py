@@ -62,9 +62,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ratelimit_principal_default", str, "600/minute", "Per-principal (user or key) limit unless the tenant's settings override it."),
     Setting("ratelimit_anonymous", str, "60/minute", "Limit per client address for unauthenticated requests."),
     Setting("ratelimit_login", str, "10/minute;100/hour", "Password sign-in attempts per client address (`POST /api/v1/auth/login` and `/auth/session` together)."),
+    Setting("ratelimit_auth_failures", str, "20/minute;200/hour", "Failed authentications (wrong API key, invalid or expired token) per client address; past it, requests from that address carrying credentials get 429 before they are checked."),
     Setting("ratelimit_key_prefix", str, "shoplake", "Namespace of this deployment's counters in shared rate-limit storage; every process of one deployment must use the same value."),
     Setting("max_body_bytes", int, 10 * 1024 * 1024, "Largest accepted request body for ordinary JSON endpoints."),
     Setting("max_ingest_bytes", int, 1024**3, "Largest ingest body, on the wire and after gzip; ingest streams, so memory stays bounded."),
+    Setting("ingest_chunk_rows", int, 50_000, "Rows per landed batch; each chunk is validated, written and fsynced before the next is read."),
     Setting("ingest_max_in_flight", int, 4, "Ingest requests processed at once across all workers; more get 429 with Retry-After."),
     Setting("upload_session_hours", int, 24, "How long a resumable upload session lives before it expires and is cleaned up."),
     Setting("cors_origins", _csv, (), "Comma-separated origins allowed for every tenant, on top of each tenant's own list."),
@@ -76,6 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("build_min_interval_seconds", int, 300, "The new-data sensor starts a warehouse build at most this often."),
     Setting("build_schedule", str, "0 * * * *", "Cron (UTC) of the floor schedule: a warehouse build runs at least this often."),
     Setting("build_lock_wait_seconds", int, 900, "How long a warehouse build waits for a running one to finish before giving up."),
+    Setting("snapshot_max_age_minutes", int, 180, "The freshness check fails when the published mart snapshot is older than this."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

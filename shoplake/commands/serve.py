@@ -45,8 +45,14 @@ class JsonLogger(Logger):
             handler.setFormatter(JsonFormatter())
 
 
+def _after_fork(_server: Any, worker: Any) -> None:
+    # The app is built once in the master and shared copy-on-write; a DB pool must never be
+    # shared across processes, so each worker starts with an empty one.
+    worker.app.wsgi().extensions["shoplake.engine"].dispose(close=False)
+
+
 class ApiServer(BaseApplication):
-    """Gunicorn, configured in code; each worker builds its own app (no shared DB pools)."""
+    """Gunicorn, configured in code; the app is loaded once and forked into the workers."""
 
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self.settings = settings
@@ -77,6 +83,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "proc_name": "shoplake",
         "timeout": 120,  # large ingest bodies stream for a while
         "graceful_timeout": 30,
+        # Loading before fork shares the imported libraries' pages between workers.
+        "preload_app": True,
+        "post_fork": _after_fork,
     }
 
 
