@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from ingestion import idempotency
+from ingestion.service import IngestSpec, ingest
 from warehouse.lake import read_table
 
 TS = "2026-03-01T10:00:00+01:00"
@@ -167,3 +169,19 @@ def test_orders_land_with_their_items(app, client, shop):
     items = read_table(lake, "order_items", tenant.id).to_pylist()
     assert sorted((i["order_id"], i["line_number"], i["quantity"]) for i in items) == [
         ("o1", 1, 2), ("o1", 2, 1)]
+
+
+def test_retry_of_an_unfinished_request_with_another_body_is_refused(app, client, shop):
+    tenant, headers = shop
+    settings = app.config["SHOPLAKE"]
+    # The first attempt landed its batch but died before its key was marked finished.
+    idempotency.start(app.extensions["shoplake.sessions"], tenant.id, "ingest:customer", "k")
+    spec = IngestSpec(settings.lake_root, tenant.id, "customer", "ndjson", False, "k", "api",
+                      settings.max_ingest_bytes)
+    ingest(spec, [ndjson(RECORDS)])
+    conflict = post(client, headers, ndjson(RECORDS[:2]), **{"Idempotency-Key": "k"})
+    assert conflict.status_code == 409
+    assert conflict.get_json()["errors"][0]["field"] == "Idempotency-Key"
+    same = post(client, headers, ndjson(RECORDS), **{"Idempotency-Key": "k"})
+    assert same.status_code == 200 and same.get_json()["rows_inserted"] == 5
+    assert landed_ids(app, tenant) == [f"c{i}" for i in range(5)]

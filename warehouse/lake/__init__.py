@@ -36,10 +36,17 @@ from warehouse.lake.layout import (
 )
 from warehouse.lake.lock import LakeBusy
 from warehouse.lake.reader import LakeReadError, list_files, read_current, read_table, relation
-from warehouse.lake.writer import METADATA_COLUMNS, LandedBatch, batch_id_for, land_batch
+from warehouse.lake.writer import (
+    METADATA_COLUMNS,
+    BatchConflict,
+    LandedBatch,
+    batch_id_for,
+    land_batch,
+)
 
 __all__ = [
     "METADATA_COLUMNS",
+    "BatchConflict",
     "CompactionReport",
     "LakeBusy",
     "LakeReadError",

@@ -34,6 +34,9 @@ class LedgerEntry(msgspec.Struct, kw_only=True):
     source: str
     op: str
     state: State = "pending"
+    # SHA-256 of the content the batch was made from, when the caller gave one: a retry
+    # carrying other content under the same batch id is refused instead of silently dropped.
+    content_sha256: str | None = None
     files: dict[str, str] = {}
     rows: dict[str, int] = {}
 

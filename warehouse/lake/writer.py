@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from warehouse.errors import ServiceError
 from warehouse.lake import fsio, ledger
 from warehouse.lake.layout import batch_file, check_batch_id, check_entity, check_tenant_id
 
@@ -69,19 +70,25 @@ def land_batch(
     *,
     source: str,
     op: str = "upsert",
+    content_sha256: str | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> LandedBatch:
     """Land ``tables`` (lake entity -> rows) as batch ``batch_id`` of ``tenant_id``.
 
     Adds ``_batch_id, _ingested_at, _seq, _op, _source`` to every row. Idempotent: if the batch
     is already committed nothing is written and the stored result is returned. ``tenant_id`` is
-    taken from the caller (the authenticated tenant) and only ever used in the path.
+    taken from the caller (the authenticated tenant) and only ever used in the path. With
+    ``content_sha256``, a batch id already claimed for different content raises
+    :class:`BatchConflict`.
     """
     root = Path(lake_root)
     _check_args(tenant_id, batch_id, tables, source, op)
     entry = ledger.read(root, tenant_id, batch_id)
     if entry is None:
-        entry = ledger.claim(root, _plan(root, tenant_id, batch_id, tables, source, op, clock))
+        planned = _plan(root, tenant_id, batch_id, tables, source, op, clock)
+        entry = ledger.claim(root, msgspec.structs.replace(planned, content_sha256=content_sha256))
+    if content_sha256 and entry.content_sha256 and entry.content_sha256 != content_sha256:
+        raise BatchConflict(batch_id)
     if entry.state == "committed":
         return _result(root, entry, already_landed=True)
     paths = {e: batch_file(root, e, tenant_id, entry.ingested_at.date(), batch_id) for e in tables}
@@ -90,6 +97,15 @@ def land_batch(
     entry = ledger.commit(root, msgspec.structs.replace(entry, files=files, rows=rows))
     log.info("batch landed", extra={"batch_id": batch_id, "tenant_id": tenant_id, "rows": rows})
     return _result(root, entry, already_landed=False)
+
+
+class BatchConflict(ServiceError):
+    """The batch id was already used for different content (e.g. a key reused mid-retry)."""
+
+    status = 409
+
+    def __init__(self, batch_id: str) -> None:
+        super().__init__("Idempotency-Key", f"batch {batch_id} already holds different content")
 
 
 def _check_args(tenant_id, batch_id, tables, source, op) -> None:
