@@ -44,9 +44,20 @@ from warehouse.controlplane import apikeys  # noqa: E402
 
 
 def make_orders(directory: Path, orders: int) -> Path:
-    generate("small", directory, tenants=1, fmt="ndjson", progress=False,
-             overrides={"orders": orders, "customers": max(1000, orders // 5),
-                        "products": 5000, "sessions_per_order": 0, "price_samples": 1})
+    generate(
+        "small",
+        directory,
+        tenants=1,
+        fmt="ndjson",
+        progress=False,
+        overrides={
+            "orders": orders,
+            "customers": max(1000, orders // 5),
+            "products": 5000,
+            "sessions_per_order": 0,
+            "price_samples": 1,
+        },
+    )
     return next(directory.glob("*/orders.ndjson"))
 
 
@@ -132,8 +143,11 @@ def post_all(port: int, key: str, bodies: list[bytes], clients: int, compress: b
                 if not queue:
                     break
                 index, body = queue.pop()
-            headers = {"Content-Type": "application/x-ndjson", "X-API-Key": key,
-                       "Idempotency-Key": f"bench-{compress}-{index}"}
+            headers = {
+                "Content-Type": "application/x-ndjson",
+                "X-API-Key": key,
+                "Idempotency-Key": f"bench-{compress}-{index}",
+            }
             if compress:
                 headers["Content-Encoding"] = "gzip"
             connection.request("POST", "/api/v1/ingest/order/", body=body, headers=headers)
@@ -154,13 +168,22 @@ def post_all(port: int, key: str, bodies: list[bytes], clients: int, compress: b
 
 
 def start_server(var_dir: Path, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "SHOPLAKE_VAR_DIR": str(var_dir), "SHOPLAKE_PORT": str(port),
-           "SHOPLAKE_WORKERS": str(workers), "SHOPLAKE_LOG_LEVEL": "WARNING",
-           "SHOPLAKE_RATELIMIT_TENANT_DEFAULT": "100000/minute",
-           "SHOPLAKE_RATELIMIT_PRINCIPAL_DEFAULT": "100000/minute"}
-    server = subprocess.Popen([sys.executable, "-m", "shoplake", "serve"], env=env,
-                              start_new_session=True, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "SHOPLAKE_VAR_DIR": str(var_dir),
+        "SHOPLAKE_PORT": str(port),
+        "SHOPLAKE_WORKERS": str(workers),
+        "SHOPLAKE_LOG_LEVEL": "WARNING",
+        "SHOPLAKE_RATELIMIT_TENANT_DEFAULT": "100000/minute",
+        "SHOPLAKE_RATELIMIT_PRINCIPAL_DEFAULT": "100000/minute",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shoplake", "serve"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(600):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -197,11 +220,15 @@ def main() -> None:
 
 def run(args: argparse.Namespace, work: Path) -> None:
     source = make_orders(work / "data", args.orders)
-    rows = sum(1 for _ in open(source, "rb"))
+    with open(source, "rb") as lines:
+        rows = sum(1 for _ in lines)
     megabytes = source.stat().st_size / 1e6
     base_s = baseline(source, work)
-    report = {"orders": rows, "ndjson_mb": round(megabytes, 1),
-              "baseline_rows_per_s": round(rows / base_s)}
+    report = {
+        "orders": rows,
+        "ndjson_mb": round(megabytes, 1),
+        "baseline_rows_per_s": round(rows / base_s),
+    }
     for compress in (False, True):
         var_dir = work / f"var-{compress}"
         var_dir.mkdir()
@@ -222,12 +249,15 @@ def run(args: argparse.Namespace, work: Path) -> None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait()
         name = "http_gzip" if compress else "http_ndjson"
-        report[name] = {"rows_inserted": inserted, "seconds": round(seconds, 2),
-                        "rows_per_s": round(rows / seconds),
-                        "mb_per_s": round(megabytes / seconds, 1),
-                        "ratio_to_baseline": round((rows / seconds) / (rows / base_s), 2),
-                        "server_peak_pss_mb": round(sampler.peak_kb / 1024),
-                        "largest_process_peak_rss_mb": round(sampler.peak_process_kb / 1024)}
+        report[name] = {
+            "rows_inserted": inserted,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(rows / seconds),
+            "mb_per_s": round(megabytes / seconds, 1),
+            "ratio_to_baseline": round((rows / seconds) / (rows / base_s), 2),
+            "server_peak_pss_mb": round(sampler.peak_kb / 1024),
+            "largest_process_peak_rss_mb": round(sampler.peak_process_kb / 1024),
+        }
     print(json.dumps(report, indent=2))
 
 

@@ -145,15 +145,21 @@ class _ArraySplitter:
     def finish(self) -> Iterator[bytes]:
         yield from self._scan(final=True)
         if not self.done:
-            raise BodyError(400, "body", "expected a JSON array or an object with a 'records' array")
+            raise BodyError(
+                400, "body", "expected a JSON array or an object with a 'records' array"
+            )
         if self.depth != 0:
             raise BodyError(400, "body", "the JSON document is truncated")
 
     def _scan(self, final: bool) -> Iterator[bytes]:
         for match in _TOKEN.finditer(self.buffer, self.pos):
             token = match.group()
-            if token[:1] == b'"' and (len(token) < 2 or token[-1:] != b'"' or token[-2:] == b'\\"'
-                                      and _unterminated(token)):
+            if token[:1] == b'"' and (
+                len(token) < 2
+                or token[-1:] != b'"'
+                or token[-2:] == b'\\"'
+                and _unterminated(token)
+            ):
                 if final:
                     raise BodyError(400, "body", "the JSON document ends inside a string")
                 self.pos = match.start()

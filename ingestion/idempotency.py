@@ -32,7 +32,9 @@ class StoredResponse:
     status: int
 
 
-def start(factory: sessionmaker[Session], tenant_id: int, scope: str, key: str) -> StoredResponse | None:
+def start(
+    factory: sessionmaker[Session], tenant_id: int, scope: str, key: str
+) -> StoredResponse | None:
     """Record the key as in progress, or return the stored outcome if it already finished."""
     for _attempt in range(2):
         try:
@@ -40,9 +42,14 @@ def start(factory: sessionmaker[Session], tenant_id: int, scope: str, key: str) 
                 record = _find(session, tenant_id, scope, key)
                 if record is not None:
                     return _stored(record)
-                session.add(IdempotencyRecord(
-                    tenant_id=tenant_id, scope=scope, key=key, expires_at=utcnow() + KEY_TTL,
-                ))
+                session.add(
+                    IdempotencyRecord(
+                        tenant_id=tenant_id,
+                        scope=scope,
+                        key=key,
+                        expires_at=utcnow() + KEY_TTL,
+                    )
+                )
                 return None
         except IntegrityError:
             continue  # a concurrent request inserted the same key first; read it
@@ -50,8 +57,13 @@ def start(factory: sessionmaker[Session], tenant_id: int, scope: str, key: str) 
 
 
 def finish(
-    factory: sessionmaker[Session], tenant_id: int, scope: str, key: str,
-    body_sha256: str, response: dict[str, Any], status: int,
+    factory: sessionmaker[Session],
+    tenant_id: int,
+    scope: str,
+    key: str,
+    body_sha256: str,
+    response: dict[str, Any],
+    status: int,
 ) -> None:
     """Store the outcome of a finished request under its key."""
     with transaction(factory, write=True) as session:
@@ -66,7 +78,9 @@ def finish(
 def prune(factory: sessionmaker[Session]) -> int:
     """Delete keys past their expiry; return how many went."""
     with transaction(factory, write=True) as session:
-        result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < utcnow()))
+        result = session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < utcnow())
+        )
         return result.rowcount or 0
 
 

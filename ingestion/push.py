@@ -50,10 +50,12 @@ class PushStats:
 
     def summary(self) -> dict:
         elapsed = max(time.perf_counter() - self.started, 1e-9)
-        return {**{k: v for k, v in vars(self).items() if k != "started"},
-                "seconds": round(elapsed, 2),
-                "rows_per_s": round(self.rows_inserted / elapsed),
-                "mb_per_s": round(self.bytes_sent / elapsed / 1e6, 2)}
+        return {
+            **{k: v for k, v in vars(self).items() if k != "started"},
+            "seconds": round(elapsed, 2),
+            "rows_per_s": round(self.rows_inserted / elapsed),
+            "mb_per_s": round(self.bytes_sent / elapsed / 1e6, 2),
+        }
 
 
 class PushError(RuntimeError):
@@ -115,8 +117,11 @@ def push_file(path: Path, options: PushOptions, stats: PushStats | None = None) 
 def send_chunk(data: bytes, key: str, options: PushOptions, stats: PushStats) -> dict:
     """POST one chunk until the server answers for good; return its JSON body."""
     body = gzip.compress(data, options.gzip_level) if options.gzip_level else data
-    headers = {"Content-Type": "application/x-ndjson", "X-API-Key": options.api_key,
-               "Idempotency-Key": key}
+    headers = {
+        "Content-Type": "application/x-ndjson",
+        "X-API-Key": options.api_key,
+        "Idempotency-Key": key,
+    }
     if options.gzip_level:
         headers["Content-Encoding"] = "gzip"
     url = urlsplit(options.base_url.rstrip("/") + f"/api/v1/ingest/{options.entity}/")
@@ -132,7 +137,9 @@ def send_chunk(data: bytes, key: str, options: PushOptions, stats: PushStats) ->
                 return json.loads(payload or b"{}")
             if status not in RETRY_STATUSES:
                 raise PushError(f"chunk refused with {status}: {payload[:500]!r}")
-            delay = float(reply_headers.get("retry-after") or _backoff(attempt, options.max_backoff_s))
+            delay = float(
+                reply_headers.get("retry-after") or _backoff(attempt, options.max_backoff_s)
+            )
             log.warning("server busy; retrying", extra={"status": status, "delay_s": delay})
         stats.retries += 1
         time.sleep(delay)
@@ -140,7 +147,9 @@ def send_chunk(data: bytes, key: str, options: PushOptions, stats: PushStats) ->
 
 
 def _post(url, body: bytes, headers: dict, timeout: float) -> tuple[int, dict, bytes]:
-    connection_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    connection_class = (
+        http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    )
     connection = connection_class(url.hostname, url.port, timeout=timeout)
     try:
         connection.request("POST", url.path, body=body, headers=headers)

@@ -121,8 +121,14 @@ def _ingest_chunk(spec: IngestSpec, key: str, chunk, result: IngestResult, count
     valid = len(chunk.records) - len({e.row for e in errors})
     if valid:
         digest = hashlib.sha256(b"\n".join(chunk.records)).hexdigest()
-        land_batch(spec.lake_root, spec.tenant_id, batch_id, tables, source=spec.source,
-                   content_sha256=digest)
+        land_batch(
+            spec.lake_root,
+            spec.tenant_id,
+            batch_id,
+            tables,
+            source=spec.source,
+            content_sha256=digest,
+        )
         result.batch_ids.append(batch_id)
     # Arrow's allocator keeps freed blocks for reuse; hand them back so a long stream of
     # chunks keeps the worker's footprint at one chunk's worth.

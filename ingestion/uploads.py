@@ -47,18 +47,30 @@ class UploadStore:
         return self.root / str(tenant_id) / upload_id
 
 
-def create(factory: sessionmaker[Session], store: UploadStore, tenant_id: int, entity: str,
-           content_type: str, content_encoding: str | None, total_chunks: int | None,
-           created_by: str) -> UploadSession:
+def create(
+    factory: sessionmaker[Session],
+    store: UploadStore,
+    tenant_id: int,
+    entity: str,
+    content_type: str,
+    content_encoding: str | None,
+    total_chunks: int | None,
+    created_by: str,
+) -> UploadSession:
     """Open a new upload session."""
     if total_chunks is not None and not 1 <= total_chunks <= MAX_CHUNKS:
         raise UploadError(422, "total_chunks", f"must be between 1 and {MAX_CHUNKS}")
     sweep_expired(factory, store)
     with transaction(factory) as session:
         upload = UploadSession(
-            id=secrets.token_urlsafe(18), tenant_id=tenant_id, entity=entity,
-            content_type=content_type, content_encoding=content_encoding,
-            total_chunks=total_chunks, chunks={}, created_by=created_by,
+            id=secrets.token_urlsafe(18),
+            tenant_id=tenant_id,
+            entity=entity,
+            content_type=content_type,
+            content_encoding=content_encoding,
+            total_chunks=total_chunks,
+            chunks={},
+            created_by=created_by,
             expires_at=utcnow() + store.ttl,
         )
         session.add(upload)
@@ -69,15 +81,24 @@ def create(factory: sessionmaker[Session], store: UploadStore, tenant_id: int, e
 def get(factory: sessionmaker[Session], tenant_id: int, upload_id: str) -> UploadSession:
     """Return a live session of this tenant (another tenant's id is simply not found)."""
     with factory() as session:
-        upload = session.scalar(select(UploadSession).where(
-            UploadSession.id == upload_id, UploadSession.tenant_id == tenant_id))
+        upload = session.scalar(
+            select(UploadSession).where(
+                UploadSession.id == upload_id, UploadSession.tenant_id == tenant_id
+            )
+        )
     if upload is None or upload.expires_at <= utcnow():
         raise UploadError(404, "upload_id", "no such upload session (or it expired)")
     return upload
 
 
-def put_chunk(factory: sessionmaker[Session], store: UploadStore, upload: UploadSession,
-              index: int, stream: IO[bytes], max_bytes: int) -> dict:
+def put_chunk(
+    factory: sessionmaker[Session],
+    store: UploadStore,
+    upload: UploadSession,
+    index: int,
+    stream: IO[bytes],
+    max_bytes: int,
+) -> dict:
     """Store one chunk atomically (replacing an earlier copy) and record it on the session."""
     if upload.status != "open":
         raise UploadError(409, "upload_id", f"session is {upload.status}")
@@ -127,8 +148,9 @@ def chunk_stream(store: UploadStore, upload: UploadSession) -> Iterator[bytes]:
             raise BodyError(409, f"chunks.{index}", "chunk file is missing; resend it") from None
 
 
-def mark_completed(factory: sessionmaker[Session], store: UploadStore, upload: UploadSession,
-                   result: dict) -> None:
+def mark_completed(
+    factory: sessionmaker[Session], store: UploadStore, upload: UploadSession, result: dict
+) -> None:
     """Record the ingest result and delete the chunk files."""
     with transaction(factory, write=True) as session:
         row = session.get(UploadSession, upload.id, with_for_update=True)
@@ -139,8 +161,9 @@ def mark_completed(factory: sessionmaker[Session], store: UploadStore, upload: U
 def sweep_expired(factory: sessionmaker[Session], store: UploadStore) -> int:
     """Delete expired sessions and their chunk files; return how many went."""
     with transaction(factory, write=True) as session:
-        expired = list(session.scalars(
-            select(UploadSession).where(UploadSession.expires_at <= utcnow())))
+        expired = list(
+            session.scalars(select(UploadSession).where(UploadSession.expires_at <= utcnow()))
+        )
         for upload in expired:
             shutil.rmtree(store.session_dir(upload.tenant_id, upload.id), ignore_errors=True)
             session.delete(upload)

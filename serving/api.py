@@ -67,9 +67,13 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
 def parse_body(model: type[BaseModel]) -> BaseModel:
     """Validate the JSON request body against ``model``."""
     if request.mimetype != JSON_MIME:
-        raise ApiError(415, "Unsupported Media Type",
-                       f"Send the body as {JSON_MIME}.", "unsupported-media-type",
-                       [FieldError("Content-Type", f"expected {JSON_MIME}")])
+        raise ApiError(
+            415,
+            "Unsupported Media Type",
+            f"Send the body as {JSON_MIME}.",
+            "unsupported-media-type",
+            [FieldError("Content-Type", f"expected {JSON_MIME}")],
+        )
     raw = request.get_data(cache=False)
     try:
         return model.model_validate_json(raw or b"")

@@ -101,8 +101,13 @@ def problem_response(error: ApiError) -> Response:
 
 def _from_http_exception(exc: HTTPException) -> ApiError:
     status = exc.code or 500
-    slugs = {405: "method-not-allowed", 404: "not-found", 413: "payload-too-large",
-             415: "unsupported-media-type", 429: "rate-limited"}
+    slugs = {
+        405: "method-not-allowed",
+        404: "not-found",
+        413: "payload-too-large",
+        415: "unsupported-media-type",
+        429: "rate-limited",
+    }
     detail = exc.description or ""
     error = ApiError(status, exc.name, detail, slugs.get(status, str(status)))
     if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]

@@ -38,9 +38,15 @@ PROBLEM_SCHEMA = {
     "required": ["type", "title", "status"],
 }
 ERROR_TEXT = {
-    400: "Malformed request", 401: "Not authenticated", 403: "Not allowed", 404: "Not found",
-    409: "Conflict", 413: "Body too large", 415: "Unsupported media type",
-    422: "Validation failed", 429: "Rate limited",
+    400: "Malformed request",
+    401: "Not authenticated",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    413: "Body too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    429: "Rate limited",
 }
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
@@ -81,8 +87,9 @@ def openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for match in _CONVERTER.finditer(rule):
         kind = "integer" if match["conv"] == "int" else "string"
-        params.append({"name": match["name"], "in": "path", "required": True,
-                       "schema": {"type": kind}})
+        params.append(
+            {"name": match["name"], "in": "path", "required": True, "schema": {"type": kind}}
+        )
     return _CONVERTER.sub(lambda m: "{" + m["name"] + "}", rule), params
 
 
@@ -90,8 +97,13 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     schema = model.model_json_schema()
     required = set(schema.get("required", []))
     return [
-        {"name": name, "in": "query", "required": name in required, "schema": prop,
-         **({"description": prop["description"]} if "description" in prop else {})}
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": prop,
+            **({"description": prop["description"]} if "description" in prop else {}),
+        }
         for name, prop in schema.get("properties", {}).items()
     ]
 
@@ -99,8 +111,10 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 def _operation(view: Any, method: str, components: _Components) -> dict[str, Any]:
     spec: OperationSpec = getattr(view, "openapi", OperationSpec())
     doc = (view.__doc__ or "").strip().splitlines()
-    op: dict[str, Any] = {"summary": doc[0] if doc else view.__name__,
-                          "operationId": f"{method.lower()}_{view.__name__}"}
+    op: dict[str, Any] = {
+        "summary": doc[0] if doc else view.__name__,
+        "operationId": f"{method.lower()}_{view.__name__}",
+    }
     if len(doc) > 1:
         op["description"] = "\n".join(line.strip() for line in doc[1:]).strip()
     permission = getattr(view, "required_permission", None)
@@ -113,12 +127,15 @@ def _operation(view: Any, method: str, components: _Components) -> dict[str, Any
     if parameters:
         op["parameters"] = parameters
     if spec.body is not None:
-        op["requestBody"] = {"required": True,
-                             "content": {JSON_MIME: {"schema": components.input_ref(spec.body)}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {JSON_MIME: {"schema": components.input_ref(spec.body)}},
+        }
     success: dict[str, Any] = {"description": "Success"}
     if spec.response is not None:
-        success["content"] = {ct: {"schema": components.ref(spec.response)}
-                              for ct in spec.content_types}
+        success["content"] = {
+            ct: {"schema": components.ref(spec.response)} for ct in spec.content_types
+        }
     op["responses"] = {str(spec.status): success}
     codes = set(spec.errors) | {429}
     if permission is not None:
@@ -128,7 +145,9 @@ def _operation(view: Any, method: str, components: _Components) -> dict[str, Any
     for code in sorted(codes):
         op["responses"][str(code)] = {
             "description": ERROR_TEXT.get(code, "Error"),
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
         }
     for code, text in spec.extra_responses.items():
         op["responses"].setdefault(str(code), {"description": text})
@@ -157,8 +176,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
             "title": "shoplake API",
             "version": "1.0.0",
             "description": "Multi-tenant ecommerce analytics. Every route also answers under "
-                           "`/api/...` (legacy alias) and, for tenant resources, under "
-                           "`/api/v1/tenants/{tenant}/...`.",
+            "`/api/...` (legacy alias) and, for tenant resources, under "
+            "`/api/v1/tenants/{tenant}/...`.",
         },
         "servers": [{"url": "/"}],
         "paths": paths,

@@ -52,8 +52,15 @@ def main(ctx: click.Context) -> None:
 
 
 for command in (
-    init, serve, demo, tenants_group, users_group, keys_group,
-    generate_command, push_command, compact_command,
+    init,
+    serve,
+    demo,
+    tenants_group,
+    users_group,
+    keys_group,
+    generate_command,
+    push_command,
+    compact_command,
 ):
     main.add_command(command)
 

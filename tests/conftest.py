@@ -24,10 +24,17 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--controldb", default="sqlite", choices=("sqlite", "postgres"),
-                     help="control DB backend to run the suite against")
-    parser.addoption("--ratelimit-storage", default="memory://",
-                     help="limits storage URL for rate-limit tests (e.g. redis://127.0.0.1:6379/0)")
+    parser.addoption(
+        "--controldb",
+        default="sqlite",
+        choices=("sqlite", "postgres"),
+        help="control DB backend to run the suite against",
+    )
+    parser.addoption(
+        "--ratelimit-storage",
+        default="memory://",
+        help="limits storage URL for rate-limit tests (e.g. redis://127.0.0.1:6379/0)",
+    )
 
 
 @pytest.fixture(scope="session")

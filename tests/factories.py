@@ -40,21 +40,31 @@ class Factory:
             session.add(tenant)
         return tenant
 
-    def user(self, email: str | None = None, *, tenant: Tenant | None = None,
-             role: Role | str = Role.ADMIN, platform_admin: bool = False) -> User:
+    def user(
+        self,
+        email: str | None = None,
+        *,
+        tenant: Tenant | None = None,
+        role: Role | str = Role.ADMIN,
+        platform_admin: bool = False,
+    ) -> User:
         email = email or f"user{next(_counter)}@example.com"
         with transaction(self.sessions) as session:
-            user = User(email=email, full_name=email.split("@")[0],
-                        password_hash=hash_password(PASSWORD, self.memory_kib),
-                        is_platform_admin=platform_admin)
+            user = User(
+                email=email,
+                full_name=email.split("@")[0],
+                password_hash=hash_password(PASSWORD, self.memory_kib),
+                is_platform_admin=platform_admin,
+            )
             session.add(user)
             session.flush()
             if tenant is not None:
                 session.add(Membership(user_id=user.id, tenant_id=tenant.id, role=str(role)))
         return user
 
-    def api_key(self, tenant: Tenant, scopes: tuple[str, ...] = ("read", "write", "ingest"),
-                **kwargs: Any) -> str:
+    def api_key(
+        self, tenant: Tenant, scopes: tuple[str, ...] = ("read", "write", "ingest"), **kwargs: Any
+    ) -> str:
         with transaction(self.sessions) as session:
             issued = apikeys.create_key(session, tenant.id, "test key", list(scopes), **kwargs)
         return issued.secret

@@ -85,7 +85,9 @@ def _from_api_key(presented: str) -> Principal:
         raise forbidden("This tenant is suspended.")
     _record_key_use(key)
     return Principal(
-        via="api_key", api_key_id=key.id, bound_tenant_id=key.tenant_id,
+        via="api_key",
+        api_key_id=key.id,
+        bound_tenant_id=key.tenant_id,
         scopes=frozenset(key.scopes),
     )
 
@@ -120,7 +122,9 @@ def _from_jwt(token: str) -> Principal:
             raise forbidden("This tenant is suspended.")
     g.jwt_claims = claims
     return Principal(
-        via="jwt", user_id=user.id, is_platform_admin=user.is_platform_admin,
+        via="jwt",
+        user_id=user.id,
+        is_platform_admin=user.is_platform_admin,
         bound_tenant_id=tenant_id,
     )
 
@@ -135,8 +139,13 @@ def _from_session() -> Principal | None:
         expected = session.get(SESSION_CSRF_KEY, "")
         presented = request.headers.get(CSRF_HEADER, "")
         if not expected or not _same(expected, presented):
-            raise ApiError(403, "Forbidden", "Missing or wrong CSRF token.", "csrf-failed",
-                           [FieldError(CSRF_HEADER, "must echo the session's CSRF token")])
+            raise ApiError(
+                403,
+                "Forbidden",
+                "Missing or wrong CSRF token.",
+                "csrf-failed",
+                [FieldError(CSRF_HEADER, "must echo the session's CSRF token")],
+            )
     return Principal(via="session", user_id=user.id, is_platform_admin=user.is_platform_admin)
 
 

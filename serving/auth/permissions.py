@@ -38,15 +38,27 @@ TENANT_PERMISSIONS = frozenset(Permission) - {Permission.PLATFORM_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: TENANT_PERMISSIONS,
-    Role.MANAGER: frozenset({
-        Permission.TENANT_READ, Permission.DATA_READ, Permission.DATA_WRITE,
-        Permission.DATA_INGEST, Permission.REFUNDS, Permission.NOTES, Permission.MARTS_READ,
-        Permission.EXPORTS,
-    }),
-    Role.ANALYST: frozenset({
-        Permission.TENANT_READ, Permission.DATA_READ, Permission.MARTS_READ,
-        Permission.EXPORTS, Permission.SQL,
-    }),
+    Role.MANAGER: frozenset(
+        {
+            Permission.TENANT_READ,
+            Permission.DATA_READ,
+            Permission.DATA_WRITE,
+            Permission.DATA_INGEST,
+            Permission.REFUNDS,
+            Permission.NOTES,
+            Permission.MARTS_READ,
+            Permission.EXPORTS,
+        }
+    ),
+    Role.ANALYST: frozenset(
+        {
+            Permission.TENANT_READ,
+            Permission.DATA_READ,
+            Permission.MARTS_READ,
+            Permission.EXPORTS,
+            Permission.SQL,
+        }
+    ),
     Role.VIEWER: frozenset({Permission.TENANT_READ, Permission.MARTS_READ}),
 }
 
@@ -54,12 +66,22 @@ SCOPES = ("ingest", "read", "write", "admin")
 
 SCOPE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "ingest": frozenset({Permission.DATA_INGEST}),
-    "read": frozenset({
-        Permission.TENANT_READ, Permission.DATA_READ, Permission.MARTS_READ, Permission.EXPORTS,
-    }),
-    "write": frozenset({
-        Permission.DATA_WRITE, Permission.DATA_INGEST, Permission.REFUNDS, Permission.NOTES,
-    }),
+    "read": frozenset(
+        {
+            Permission.TENANT_READ,
+            Permission.DATA_READ,
+            Permission.MARTS_READ,
+            Permission.EXPORTS,
+        }
+    ),
+    "write": frozenset(
+        {
+            Permission.DATA_WRITE,
+            Permission.DATA_INGEST,
+            Permission.REFUNDS,
+            Permission.NOTES,
+        }
+    ),
     "admin": TENANT_PERMISSIONS,
 }
 
@@ -107,9 +129,13 @@ def check(permission: Permission) -> None:
 def matrix_markdown() -> str:
     """Render the role and scope matrix as the Markdown table the README carries."""
     columns = [*ROLE_PERMISSIONS, *SCOPE_PERMISSIONS]
-    header = "| permission | " + " | ".join(
-        [f"{role.value}" for role in ROLE_PERMISSIONS] + [f"key:{s}" for s in SCOPE_PERMISSIONS]
-    ) + " |"
+    header = (
+        "| permission | "
+        + " | ".join(
+            [f"{role.value}" for role in ROLE_PERMISSIONS] + [f"key:{s}" for s in SCOPE_PERMISSIONS]
+        )
+        + " |"
+    )
     lines = [header, "|---" * (len(columns) + 1) + "|"]
     for permission in Permission:
         if permission is Permission.PLATFORM_MANAGE:

@@ -11,6 +11,13 @@ from serving.blueprints import auth, health, ingest, keys, tenants, uploads, use
 def register_blueprints(app: Flask) -> None:
     """Mount each resource's blueprint on the app."""
     for blueprint in (
-        health.bp, openapi.bp, auth.bp, tenants.bp, users.bp, keys.bp, ingest.bp, uploads.bp,
+        health.bp,
+        openapi.bp,
+        auth.bp,
+        tenants.bp,
+        users.bp,
+        keys.bp,
+        ingest.bp,
+        uploads.bp,
     ):
         app.register_blueprint(blueprint)

@@ -45,17 +45,23 @@ def slots() -> IngestSlots:
 def body_format(mimetype: str, filename: str = "") -> tuple[str, bool]:
     """Map a content type (or upload file name) to (format, gzipped)."""
     name = filename.lower()
-    gzipped = mimetype in GZIP_TYPES or name.endswith(".gz") or (
-        request.headers.get("Content-Encoding", "").lower() == "gzip"
+    gzipped = (
+        mimetype in GZIP_TYPES
+        or name.endswith(".gz")
+        or (request.headers.get("Content-Encoding", "").lower() == "gzip")
     )
     name = name.removesuffix(".gz")
     if mimetype in JSON_TYPES or name.endswith(".json"):
         return "json", gzipped
     if mimetype in NDJSON_TYPES | GZIP_TYPES or name.endswith((".ndjson", ".jsonl")):
         return "ndjson", gzipped
-    raise ApiError(415, "Unsupported Media Type", "Send NDJSON, JSON, gzip or a multipart file.",
-                   "unsupported-media-type",
-                   [FieldError("Content-Type", f"{mimetype or 'missing'} is not accepted")])
+    raise ApiError(
+        415,
+        "Unsupported Media Type",
+        "Send NDJSON, JSON, gzip or a multipart file.",
+        "unsupported-media-type",
+        [FieldError("Content-Type", f"{mimetype or 'missing'} is not accepted")],
+    )
 
 
 def body_blocks() -> tuple[Iterator[bytes], str, bool]:
@@ -63,8 +69,13 @@ def body_blocks() -> tuple[Iterator[bytes], str, bool]:
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise ApiError(422, "Unprocessable Content", "Attach the records as a file part.",
-                           "validation-failed", [FieldError("file", "missing file part")])
+            raise ApiError(
+                422,
+                "Unprocessable Content",
+                "Attach the records as a file part.",
+                "validation-failed",
+                [FieldError("file", "missing file part")],
+            )
         fmt, gzipped = body_format(upload.mimetype, upload.filename or "")
         return _read_blocks(upload.stream), fmt, gzipped
     fmt, gzipped = body_format(request.mimetype)
@@ -96,8 +107,9 @@ def ingest_records(entity: str) -> Response:
     return run_ingest(entity, blocks, fmt, gzipped, key, source="api")
 
 
-def run_ingest(entity: str, blocks: Iterator[bytes], fmt: str, gzipped: bool,
-               key: str | None, source: str) -> Response:
+def run_ingest(
+    entity: str, blocks: Iterator[bytes], fmt: str, gzipped: bool, key: str | None, source: str
+) -> Response:
     """Ingest a body for the current tenant with backpressure and idempotency; answer it."""
     settings = current_app.config["SHOPLAKE"]
     tenant = tenant_id()
@@ -106,8 +118,17 @@ def run_ingest(entity: str, blocks: Iterator[bytes], fmt: str, gzipped: bool,
         stored = idempotency.start(session_factory(), tenant, scope, key)
         if stored is not None:
             return _replay(stored, blocks, settings.max_ingest_bytes)
-    spec = IngestSpec(settings.lake_root, tenant, entity, fmt, gzipped, key, source,
-                      settings.max_ingest_bytes, settings.ingest_chunk_rows)
+    spec = IngestSpec(
+        settings.lake_root,
+        tenant,
+        entity,
+        fmt,
+        gzipped,
+        key,
+        source,
+        settings.max_ingest_bytes,
+        settings.ingest_chunk_rows,
+    )
     try:
         with slots().acquire():
             result, digest = ingest(spec, blocks)
@@ -126,16 +147,25 @@ def _idempotency_key() -> str | None:
     if key is None:
         return None
     if not key.strip() or len(key) > idempotency.MAX_KEY_LENGTH or not key.isprintable():
-        raise ApiError(400, "Bad Request", "Invalid Idempotency-Key.", "bad-request",
-                       [FieldError(IDEMPOTENCY_HEADER, "1-255 printable characters")])
+        raise ApiError(
+            400,
+            "Bad Request",
+            "Invalid Idempotency-Key.",
+            "bad-request",
+            [FieldError(IDEMPOTENCY_HEADER, "1-255 printable characters")],
+        )
     return key.strip()
 
 
 def _replay(stored: idempotency.StoredResponse, blocks: Iterator[bytes], limit: int) -> Response:
     if body_sha256(blocks, limit) != stored.body_sha256:
-        raise ApiError(422, "Unprocessable Content",
-                       "This Idempotency-Key was used with a different body.",
-                       "idempotency-key-reused", [FieldError(IDEMPOTENCY_HEADER, "body differs")])
+        raise ApiError(
+            422,
+            "Unprocessable Content",
+            "This Idempotency-Key was used with a different body.",
+            "idempotency-key-reused",
+            [FieldError(IDEMPOTENCY_HEADER, "body differs")],
+        )
     response = Response(json.dumps(stored.response), status=stored.status, mimetype=JSON_MIME)
     response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -143,8 +173,11 @@ def _replay(stored: idempotency.StoredResponse, blocks: Iterator[bytes], limit: 
 
 def _busy(busy: Busy) -> ApiError:
     return ApiError(
-        429, "Too Many Requests", "Ingest capacity is full; retry after the given delay.",
-        "ingest-busy", headers={"Retry-After": str(busy.retry_after_s)},
+        429,
+        "Too Many Requests",
+        "Ingest capacity is full; retry after the given delay.",
+        "ingest-busy",
+        headers={"Retry-After": str(busy.retry_after_s)},
         extra={"queue_length": busy.in_flight, "expected_delay_s": busy.retry_after_s},
     )
 
@@ -153,8 +186,10 @@ def _partial(partial: PartialIngest) -> ApiError:
     error = partial.error
     title = "Content Too Large" if error.status == 413 else "Bad Request"
     return ApiError(
-        error.status, title,
+        error.status,
+        title,
         f"{error.reason}; the batches listed in batch_ids landed before the error and are kept.",
         "payload-too-large" if error.status == 413 else "bad-request",
-        [FieldError(error.field, error.reason)], extra=partial.result.as_dict(),
+        [FieldError(error.field, error.reason)],
+        extra=partial.result.as_dict(),
     )

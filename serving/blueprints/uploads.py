@@ -49,15 +49,22 @@ class UploadOut(Out):
 
 def _store() -> uploads.UploadStore:
     settings = current_app.config["SHOPLAKE"]
-    return uploads.UploadStore(settings.var_dir / "uploads",
-                               timedelta(hours=settings.upload_session_hours))
+    return uploads.UploadStore(
+        settings.var_dir / "uploads", timedelta(hours=settings.upload_session_hours)
+    )
 
 
 def _out(upload) -> UploadOut:
-    return UploadOut(upload_id=upload.id, entity=upload.entity, status=upload.status,
-                     total_chunks=upload.total_chunks, chunks=upload.chunks,
-                     missing=uploads.missing_chunks(upload), expires_at=upload.expires_at,
-                     result=upload.result)
+    return UploadOut(
+        upload_id=upload.id,
+        entity=upload.entity,
+        status=upload.status,
+        total_chunks=upload.total_chunks,
+        chunks=upload.chunks,
+        missing=uploads.missing_chunks(upload),
+        expires_at=upload.expires_at,
+        result=upload.result,
+    )
 
 
 def _load(upload_id: str):
@@ -70,11 +77,23 @@ def _load(upload_id: str):
 def create_upload(body: UploadCreate) -> UploadOut:
     """Open a resumable upload session for one entity."""
     if body.entity not in CONTRACTS:
-        raise ApiError(422, "Unprocessable Content", "Unknown entity.", "validation-failed",
-                       [FieldError("entity", f"choose from {', '.join(sorted(CONTRACTS))}")])
-    upload = uploads.create(session_factory(), _store(), tenant_id(), body.entity,
-                            body.content_type, body.content_encoding, body.total_chunks,
-                            g.principal.id)
+        raise ApiError(
+            422,
+            "Unprocessable Content",
+            "Unknown entity.",
+            "validation-failed",
+            [FieldError("entity", f"choose from {', '.join(sorted(CONTRACTS))}")],
+        )
+    upload = uploads.create(
+        session_factory(),
+        _store(),
+        tenant_id(),
+        body.entity,
+        body.content_type,
+        body.content_encoding,
+        body.total_chunks,
+        g.principal.id,
+    )
     return _out(upload)
 
 
@@ -94,8 +113,9 @@ def put_chunk(upload_id: str, index: int) -> ChunkOut:
     """Store (or replace) chunk ``index`` of an upload; the body is the chunk's raw bytes."""
     settings = current_app.config["SHOPLAKE"]
     upload = _load(upload_id)
-    info = uploads.put_chunk(session_factory(), _store(), upload, index, request.stream,
-                             settings.max_ingest_bytes)
+    info = uploads.put_chunk(
+        session_factory(), _store(), upload, index, request.stream, settings.max_ingest_bytes
+    )
     return ChunkOut(**info)
 
 
@@ -109,13 +129,24 @@ def complete_upload(upload_id: str) -> Response:
         return Response(json.dumps(upload.result), mimetype=JSON_MIME)
     missing = uploads.missing_chunks(upload)
     if missing or not upload.chunks:
-        raise ApiError(409, "Conflict", "Chunks are missing.", "upload-incomplete",
-                       [FieldError("chunks", f"missing {missing or 'all'}")],
-                       extra={"missing": missing})
+        raise ApiError(
+            409,
+            "Conflict",
+            "Chunks are missing.",
+            "upload-incomplete",
+            [FieldError("chunks", f"missing {missing or 'all'}")],
+            extra={"missing": missing},
+        )
     fmt, gzipped = body_format(upload.content_type)
     gzipped = gzipped or upload.content_encoding == "gzip"
-    response = run_ingest(upload.entity, uploads.chunk_stream(_store(), upload), fmt, gzipped,
-                          key=f"upload:{upload.id}", source="upload")
+    response = run_ingest(
+        upload.entity,
+        uploads.chunk_stream(_store(), upload),
+        fmt,
+        gzipped,
+        key=f"upload:{upload.id}",
+        source="upload",
+    )
     if response.status_code < 400:
         uploads.mark_completed(session_factory(), _store(), upload, response.get_json())
     return response

@@ -43,8 +43,11 @@ class Server:
     def start(self) -> None:
         with self.log.open("ab") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "shoplake", "serve"], env=self.env,
-                start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "shoplake", "serve"],
+                env=self.env,
+                start_new_session=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -83,21 +86,43 @@ def run_crash_cycle(tmp_path: Path, orders: int, kills: int, lines_per_chunk: in
     var_dir = tmp_path / "var"
     var_dir.mkdir()
     tenant_id, key = setup_instance(var_dir)
-    generate("small", tmp_path / "data", fmt="ndjson", tenants=1,
-             overrides={"orders": orders, "customers": max(50, orders // 4), "products": 200},
-             progress=False)
+    generate(
+        "small",
+        tmp_path / "data",
+        fmt="ndjson",
+        tenants=1,
+        overrides={"orders": orders, "customers": max(50, orders // 4), "products": 200},
+        progress=False,
+    )
     source = next((tmp_path / "data").glob("*/orders.ndjson"))
     expected = {json.loads(line)["id"] for line in source.read_bytes().splitlines() if line}
     port = free_port()
-    env = {**os.environ, "SHOPLAKE_VAR_DIR": str(var_dir), "SHOPLAKE_PORT": str(port),
-           "SHOPLAKE_WORKERS": "2", "SHOPLAKE_ENV": "test", "SHOPLAKE_LOG_LEVEL": "WARNING",
-           "SHOPLAKE_INGEST_CHUNK_ROWS": "500"}
+    env = {
+        **os.environ,
+        "SHOPLAKE_VAR_DIR": str(var_dir),
+        "SHOPLAKE_PORT": str(port),
+        "SHOPLAKE_WORKERS": "2",
+        "SHOPLAKE_ENV": "test",
+        "SHOPLAKE_LOG_LEVEL": "WARNING",
+        "SHOPLAKE_INGEST_CHUNK_ROWS": "500",
+    }
     server = Server(env, port, tmp_path / "server.log")
     server.start()
     push = subprocess.Popen(
-        [sys.executable, "-m", "shoplake", "push", str(source), "--api-key", key,
-         "--lines-per-chunk", str(lines_per_chunk)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "shoplake",
+            "push",
+            str(source),
+            "--api-key",
+            key,
+            "--lines-per-chunk",
+            str(lines_per_chunk),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     rng = random.Random(7)
     try:
@@ -115,7 +140,7 @@ def run_crash_cycle(tmp_path: Path, orders: int, kills: int, lines_per_chunk: in
         if push.poll() is None:
             push.kill()
     assert push.returncode == 0, out
-    summary = json.loads(out[out.index(b"{"):])
+    summary = json.loads(out[out.index(b"{") :])
     assert summary["rows_failed"] == 0
     assert_no_partial_files(var_dir / "lake")
     ids = read_table(var_dir / "lake", "orders", tenant_id, columns=["id"]).column("id").to_pylist()

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, select, text
 from shoplake.cli import main
 from warehouse.controldb import transaction
 from warehouse.controldb.models import ApiKey, RefreshToken, Tenant, User, utcnow
-from warehouse.controlplane import apikeys
+from warehouse.controlplane import apikeys, users
 from warehouse.controlplane.passwords import verify_password
 
 PASSWORD = "a long enough password"
@@ -199,19 +199,26 @@ def test_demo_is_idempotent_and_private(cli, env, make):
     path = Path(env["SHOPLAKE_VAR_DIR"]) / "demo-credentials.json"
     saved = json.loads(path.read_text())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert saved["password"] in first and saved["api_key"] in first
+    assert saved["password"] in first
+    assert [t["slug"] for t in saved["tenants"]] == [
+        "kaffeehaus-berlin",
+        "pacific-outfitters",
+        "tokyo-zakka",
+    ]
     cli("demo", "--no-serve")
     assert json.loads(path.read_text()) == saved  # still valid, so reused
     with make.sessions() as session:
-        tenant = session.scalar(select(Tenant).where(Tenant.slug == "demo"))
-        assert (tenant.timezone, tenant.currency) == ("Europe/Berlin", "EUR")
-        key = apikeys.verify_key(session, saved["api_key"])
-        assert sorted(key.scopes) == ["ingest", "read", "write"]
-        assert (
-            session.scalar(select(ApiKey.id).where(ApiKey.tenant_id == tenant.id).offset(1)) is None
-        )
         user = session.scalar(select(User).where(User.email == "admin@demo.example"))
         assert verify_password(user.password_hash, saved["password"], make.memory_kib)
+        for shop in saved["tenants"]:
+            assert shop["api_key"] in first
+            tenant = session.scalar(select(Tenant).where(Tenant.slug == shop["slug"]))
+            assert (tenant.timezone, tenant.currency) == (shop["timezone"], shop["currency"])
+            key = apikeys.verify_key(session, shop["api_key"])
+            assert key.tenant_id == tenant.id and sorted(key.scopes) == ["ingest", "read", "write"]
+            extra_key = select(ApiKey.id).where(ApiKey.tenant_id == tenant.id).offset(1)
+            assert session.scalar(extra_key) is None
+            assert users.role_of(session, tenant.id, user.id) == "admin"
 
 
 def test_every_command_has_help(cli):

@@ -14,8 +14,14 @@ TS = "2026-03-01T10:00:00+01:00"
 
 
 def customer(i, **overrides):
-    return {"id": f"c{i}", "email": f"c{i}@shop.example", "first_name": f"N{i}",
-            "created_at": TS, "updated_at": TS, **overrides}
+    return {
+        "id": f"c{i}",
+        "email": f"c{i}@shop.example",
+        "first_name": f"N{i}",
+        "created_at": TS,
+        "updated_at": TS,
+        **overrides,
+    }
 
 
 def ndjson(records):
@@ -34,8 +40,11 @@ def landed_ids(app, tenant, entity="customers"):
 
 
 def post(client, headers, body, content_type="application/x-ndjson", entity="customer", **extra):
-    return client.post(f"/api/v1/ingest/{entity}/", data=body,
-                       headers={**headers, "Content-Type": content_type, **extra})
+    return client.post(
+        f"/api/v1/ingest/{entity}/",
+        data=body,
+        headers={**headers, "Content-Type": content_type, **extra},
+    )
 
 
 RECORDS = [customer(i) for i in range(5)]
@@ -66,9 +75,12 @@ def test_multipart_file_upload(app, client, shop, filename):
     tenant, headers = shop
     data = json.dumps(RECORDS).encode() if filename.endswith(".json") else ndjson(RECORDS)
     data = gzip.compress(data) if filename.endswith(".gz") else data
-    response = client.post("/api/v1/ingest/customer/", headers=headers,
-                           data={"file": (io.BytesIO(data), filename)},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/ingest/customer/",
+        headers=headers,
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["rows_inserted"] == 5
     assert len(landed_ids(app, tenant)) == 5
@@ -76,8 +88,14 @@ def test_multipart_file_upload(app, client, shop, filename):
 
 def test_good_rows_land_and_each_bad_row_is_reported(app, client, shop):
     tenant, headers = shop
-    rows = [customer(1), customer(2, email=7), customer(3), customer(4, created_at="yesterday"),
-            {"id": "c5"}, customer(6, shoe_size=44)]
+    rows = [
+        customer(1),
+        customer(2, email=7),
+        customer(3),
+        customer(4, created_at="yesterday"),
+        {"id": "c5"},
+        customer(6, shoe_size=44),
+    ]
     body = ndjson(rows) + b"{not json\n" + b'{"id": "\xff\xfe"}\n'
     result = post(client, headers, body).get_json()
     assert result["rows_received"] == 8
@@ -118,8 +136,12 @@ def test_keys_are_per_tenant(app, client, make, shop):
     tenant, headers = shop
     other = make.tenant("other")
     post(client, headers, ndjson(RECORDS), **{"Idempotency-Key": "shared"})
-    response = post(client, make.key_headers(other, "ingest"), ndjson(RECORDS[:1]),
-                    **{"Idempotency-Key": "shared"})
+    response = post(
+        client,
+        make.key_headers(other, "ingest"),
+        ndjson(RECORDS[:1]),
+        **{"Idempotency-Key": "shared"},
+    )
     assert response.status_code == 200 and "Idempotent-Replayed" not in response.headers
     assert landed_ids(app, other) == ["c0"]
 
@@ -129,12 +151,20 @@ def test_a_key_never_writes_into_another_tenant(app, client, make, shop):
     victim = make.tenant("victim")
     for extra in ({"X-Tenant-ID": str(victim.id)}, {"X-Tenant-ID": "victim"}):
         assert post(client, headers, ndjson(RECORDS), **extra).status_code == 403
-    assert client.post(f"/api/v1/tenants/{victim.id}/ingest/customer/", data=ndjson(RECORDS),
-                       headers={**headers, "Content-Type": "application/x-ndjson"}).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/tenants/{victim.id}/ingest/customer/",
+            data=ndjson(RECORDS),
+            headers={**headers, "Content-Type": "application/x-ndjson"},
+        ).status_code
+        == 403
+    )
     smuggled = post(client, headers, ndjson([customer(9, tenant_id=victim.id)])).get_json()
     assert smuggled["rows_failed"] == 1 and smuggled["errors"][0]["field"] == "tenant_id"
     assert landed_ids(app, victim) == []
-    assert not (app.config["SHOPLAKE"].lake_root / "raw" / "customers" / f"tenant_id={victim.id}").exists()
+    assert not (
+        app.config["SHOPLAKE"].lake_root / "raw" / "customers" / f"tenant_id={victim.id}"
+    ).exists()
 
 
 def test_a_key_without_ingest_scope_is_refused(client, make):
@@ -156,19 +186,45 @@ def test_unsupported_content_type_is_415(client, shop):
 
 def test_orders_land_with_their_items(app, client, shop):
     tenant, headers = shop
-    order = {"id": "o1", "order_number": "1001", "customer_id": "c1", "status": "paid",
-             "currency": "EUR", "subtotal_minor": 2500, "discount_minor": 500, "tax_minor": 380,
-             "shipping_minor": 490, "total_minor": 2870, "created_at": TS, "updated_at": TS,
-             "items": [{"product_id": "p1", "sku": "S1", "name": "Mug", "quantity": 2,
-                        "unit_price_minor": 1000},
-                       {"product_id": "p2", "sku": "S2", "name": "Tea", "quantity": 1,
-                        "unit_price_minor": 600, "discount_minor": 100}]}
+    order = {
+        "id": "o1",
+        "order_number": "1001",
+        "customer_id": "c1",
+        "status": "paid",
+        "currency": "EUR",
+        "subtotal_minor": 2500,
+        "discount_minor": 500,
+        "tax_minor": 380,
+        "shipping_minor": 490,
+        "total_minor": 2870,
+        "created_at": TS,
+        "updated_at": TS,
+        "items": [
+            {
+                "product_id": "p1",
+                "sku": "S1",
+                "name": "Mug",
+                "quantity": 2,
+                "unit_price_minor": 1000,
+            },
+            {
+                "product_id": "p2",
+                "sku": "S2",
+                "name": "Tea",
+                "quantity": 1,
+                "unit_price_minor": 600,
+                "discount_minor": 100,
+            },
+        ],
+    }
     result = post(client, headers, ndjson([order]), entity="order").get_json()
     assert result["rows_inserted"] == 1, result
     lake = app.config["SHOPLAKE"].lake_root
     items = read_table(lake, "order_items", tenant.id).to_pylist()
     assert sorted((i["order_id"], i["line_number"], i["quantity"]) for i in items) == [
-        ("o1", 1, 2), ("o1", 2, 1)]
+        ("o1", 1, 2),
+        ("o1", 2, 1),
+    ]
 
 
 def test_retry_of_an_unfinished_request_with_another_body_is_refused(app, client, shop):
@@ -176,8 +232,16 @@ def test_retry_of_an_unfinished_request_with_another_body_is_refused(app, client
     settings = app.config["SHOPLAKE"]
     # The first attempt landed its batch but died before its key was marked finished.
     idempotency.start(app.extensions["shoplake.sessions"], tenant.id, "ingest:customer", "k")
-    spec = IngestSpec(settings.lake_root, tenant.id, "customer", "ndjson", False, "k", "api",
-                      settings.max_ingest_bytes)
+    spec = IngestSpec(
+        settings.lake_root,
+        tenant.id,
+        "customer",
+        "ndjson",
+        False,
+        "k",
+        "api",
+        settings.max_ingest_bytes,
+    )
     ingest(spec, [ndjson(RECORDS)])
     conflict = post(client, headers, ndjson(RECORDS[:2]), **{"Idempotency-Key": "k"})
     assert conflict.status_code == 409

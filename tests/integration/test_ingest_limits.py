@@ -16,8 +16,10 @@ TS = "2026-03-01T10:00:00Z"
 
 def ndjson_lines(start, count):
     return b"".join(
-        json.dumps({"id": f"c{i}", "email": f"c{i}@x.example", "created_at": TS,
-                    "updated_at": TS}).encode() + b"\n"
+        json.dumps(
+            {"id": f"c{i}", "email": f"c{i}@x.example", "created_at": TS, "updated_at": TS}
+        ).encode()
+        + b"\n"
         for i in range(start, start + count)
     )
 
@@ -42,8 +44,11 @@ def landed(app, tenant):
 def test_truncated_gzip_is_400_and_complete_batches_stay(app, client, headers):
     tenant, h = headers
     data = gzip.compress(ndjson_lines(0, 5000))
-    response = client.post("/api/v1/ingest/customer/", data=data[: len(data) - 40],
-                           headers={**h, "Content-Encoding": "gzip"})
+    response = client.post(
+        "/api/v1/ingest/customer/",
+        data=data[: len(data) - 40],
+        headers={**h, "Content-Encoding": "gzip"},
+    )
     assert response.status_code == 400
     body = response.get_json()
     assert "truncated" in body["detail"]
@@ -53,8 +58,9 @@ def test_truncated_gzip_is_400_and_complete_batches_stay(app, client, headers):
 def test_gzip_bomb_is_413(app, client, headers):
     tenant, h = headers
     bomb = gzip.compress(b" " * 50_000_000)  # ~50 KB on the wire, 50 MB inflated
-    response = client.post("/api/v1/ingest/customer/", data=bomb,
-                           headers={**h, "Content-Encoding": "gzip"})
+    response = client.post(
+        "/api/v1/ingest/customer/", data=bomb, headers={**h, "Content-Encoding": "gzip"}
+    )
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
     assert landed(app, tenant) == 0
@@ -62,10 +68,13 @@ def test_gzip_bomb_is_413(app, client, headers):
 
 def post_chunked(client, headers, body: bytes):
     """POST as a server hands over a chunked request: no Content-Length, stream just ends."""
-    builder = EnvironBuilder(path="/api/v1/ingest/customer/", method="POST",
-                             input_stream=io.BytesIO(body),
-                             headers={**headers, "Transfer-Encoding": "chunked"},
-                             environ_overrides={"wsgi.input_terminated": True})
+    builder = EnvironBuilder(
+        path="/api/v1/ingest/customer/",
+        method="POST",
+        input_stream=io.BytesIO(body),
+        headers={**headers, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     environ = builder.get_environ()
     del environ["CONTENT_LENGTH"]
     return client.open(Request(environ))
@@ -82,8 +91,12 @@ def test_streamed_body_over_the_limit_is_413_and_earlier_batches_stay(app, clien
 
 def test_declared_length_over_the_limit_is_refused_before_reading(app, client, headers):
     tenant, h = headers
-    response = client.post("/api/v1/ingest/customer/", data=b"x" * 10, headers=h,
-                           environ_overrides={"CONTENT_LENGTH": str(2 * 1024**3)})
+    response = client.post(
+        "/api/v1/ingest/customer/",
+        data=b"x" * 10,
+        headers=h,
+        environ_overrides={"CONTENT_LENGTH": str(2 * 1024**3)},
+    )
     assert response.status_code == 413
     assert landed(app, tenant) == 0
 
@@ -98,8 +111,9 @@ def test_declared_length_over_the_limit_is_refused_before_reading(app, client, h
 )
 def test_broken_json_documents_are_400(client, headers, content_type, body):
     _tenant, h = headers
-    response = client.post("/api/v1/ingest/customer/", data=body,
-                           headers={**h, "Content-Type": content_type})
+    response = client.post(
+        "/api/v1/ingest/customer/", data=body, headers={**h, "Content-Type": content_type}
+    )
     assert response.status_code == 400
 
 
@@ -115,9 +129,11 @@ def test_deeply_nested_record_is_a_row_error_not_a_crash(app, client, headers):
 
 def test_invalid_utf8_is_a_row_error(app, client, headers):
     tenant, h = headers
-    response = client.post("/api/v1/ingest/customer/",
-                           data=b'{"id": "c\xc3\x28", "email": "a@b.example"}\n' + ndjson_lines(5, 2),
-                           headers=h)
+    response = client.post(
+        "/api/v1/ingest/customer/",
+        data=b'{"id": "c\xc3\x28", "email": "a@b.example"}\n' + ndjson_lines(5, 2),
+        headers=h,
+    )
     body = response.get_json()
     assert body["rows_failed"] == 1 and body["rows_inserted"] == 2
     assert landed(app, tenant) == 2
@@ -140,4 +156,7 @@ def test_backpressure_answers_429_with_queue_and_delay(app, client, headers):
     body = response.get_json()
     assert body["queue_length"] == settings.ingest_max_in_flight and body["expected_delay_s"] >= 1
     assert landed(app, tenant) == 0
-    assert client.post("/api/v1/ingest/customer/", data=ndjson_lines(0, 3), headers=h).status_code == 200
+    assert (
+        client.post("/api/v1/ingest/customer/", data=ndjson_lines(0, 3), headers=h).status_code
+        == 200
+    )

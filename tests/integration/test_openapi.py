@@ -32,7 +32,9 @@ def test_every_operation_has_a_summary_and_protected_ones_name_their_permission(
 
 
 def test_legacy_alias_serves_the_same_document(client):
-    assert client.get("/api/openapi.json").get_json() == client.get("/api/v1/openapi.json").get_json()
+    assert (
+        client.get("/api/openapi.json").get_json() == client.get("/api/v1/openapi.json").get_json()
+    )
 
 
 def test_docs_page_uses_only_local_assets(client):

@@ -12,7 +12,10 @@ def test_request_id_is_generated_and_echoed(client):
 
 
 def test_caller_request_id_is_kept_when_safe(client):
-    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+        == "abc-123"
+    )
 
 
 def test_unsafe_request_id_is_replaced(client):

@@ -11,8 +11,13 @@ from warehouse.controldb.models import UploadSession, utcnow
 from warehouse.lake import read_table
 
 TS = "2026-03-01T10:00:00Z"
-LINES = [json.dumps({"id": f"c{i}", "email": f"c{i}@x.example", "created_at": TS,
-                     "updated_at": TS}).encode() + b"\n" for i in range(30)]
+LINES = [
+    json.dumps(
+        {"id": f"c{i}", "email": f"c{i}@x.example", "created_at": TS, "updated_at": TS}
+    ).encode()
+    + b"\n"
+    for i in range(30)
+]
 BODY = b"".join(LINES)
 
 
@@ -29,15 +34,19 @@ def split(data: bytes, parts: int) -> list[bytes]:
 
 
 def open_upload(client, headers, **fields):
-    response = client.post("/api/v1/uploads/", json={"entity": "customer", **fields},
-                           headers=headers)
+    response = client.post(
+        "/api/v1/uploads/", json={"entity": "customer", **fields}, headers=headers
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()["upload_id"]
 
 
 def put(client, headers, upload_id, index, data):
-    return client.put(f"/api/v1/uploads/{upload_id}/chunks/{index}", data=data,
-                      headers={**headers, "Content-Type": "application/octet-stream"})
+    return client.put(
+        f"/api/v1/uploads/{upload_id}/chunks/{index}",
+        data=data,
+        headers={**headers, "Content-Type": "application/octet-stream"},
+    )
 
 
 def test_chunks_in_any_order_then_complete(app, client, shop):

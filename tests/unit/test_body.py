@@ -65,7 +65,11 @@ def test_json_bomb_depth_is_refused():
 
 def test_ndjson_split_skips_blank_lines_and_keeps_last_line():
     data = b'{"a":1}\n\n{"a":2}\r\n{"a":3}'
-    assert [json.loads(r) for r in ndjson_records(blocks(data, 2))] == [{"a": 1}, {"a": 2}, {"a": 3}]
+    assert [json.loads(r) for r in ndjson_records(blocks(data, 2))] == [
+        {"a": 1},
+        {"a": 2},
+        {"a": 3},
+    ]
 
 
 def test_gunzip_streams_and_handles_concatenated_members():
@@ -93,4 +97,8 @@ def test_garbage_gzip_is_refused():
 
 def test_chunked_bounds_rows_and_numbers_them():
     chunks = list(chunked((b"x" for _ in range(25)), max_rows=10, max_bytes=10**6))
-    assert [(c.index, c.first_row, len(c.records)) for c in chunks] == [(0, 1, 10), (1, 11, 10), (2, 21, 5)]
+    assert [(c.index, c.first_row, len(c.records)) for c in chunks] == [
+        (0, 1, 10),
+        (1, 11, 10),
+        (2, 21, 5),
+    ]

@@ -25,8 +25,13 @@ def test_defaults_need_no_environment():
 
 
 def test_environment_overrides_defaults():
-    settings = load_settings(environ={"SHOPLAKE_PORT": "9001", "SHOPLAKE_TRUST_PROXY": "yes",
-                                      "SHOPLAKE_CORS_ORIGINS": "https://a.example, https://b.example"})
+    settings = load_settings(
+        environ={
+            "SHOPLAKE_PORT": "9001",
+            "SHOPLAKE_TRUST_PROXY": "yes",
+            "SHOPLAKE_CORS_ORIGINS": "https://a.example, https://b.example",
+        }
+    )
     assert settings.port == 9001
     assert settings.trust_proxy is True
     assert settings.cors_origins == ("https://a.example", "https://b.example")
@@ -52,7 +57,9 @@ def test_production_refuses_default_or_weak_secret(secret):
 
 
 def test_production_starts_with_a_real_secret():
-    settings = load_settings(environ={"SHOPLAKE_ENV": "production", "SHOPLAKE_SECRET_KEY": "x" * 40})
+    settings = load_settings(
+        environ={"SHOPLAKE_ENV": "production", "SHOPLAKE_SECRET_KEY": "x" * 40}
+    )
     assert settings.is_production
 
 

@@ -47,14 +47,22 @@ def create_key(
     """Create a key for a tenant; the returned secret is never stored."""
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise Invalid("scopes", f"choose from {', '.join(SCOPES)}" + (f"; unknown {unknown}" if unknown else ""))
+        raise Invalid(
+            "scopes",
+            f"choose from {', '.join(SCOPES)}" + (f"; unknown {unknown}" if unknown else ""),
+        )
     if expires_at is not None and expires_at <= utcnow():
         raise Invalid("expires_at", "must be in the future")
     prefix = secrets.token_hex(6)
     secret = f"sl_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(
-        tenant_id=tenant_id, name=name, prefix=prefix, key_hash=_digest(secret),
-        scopes=sorted(set(scopes)), expires_at=expires_at, created_by_user_id=created_by_user_id,
+        tenant_id=tenant_id,
+        name=name,
+        prefix=prefix,
+        key_hash=_digest(secret),
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
+        created_by_user_id=created_by_user_id,
     )
     session.add(key)
     session.flush()

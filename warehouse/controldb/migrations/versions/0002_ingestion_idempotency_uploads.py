@@ -31,12 +31,20 @@ def upgrade() -> None:
         sa.Column("created_at", UTC, nullable=False),
         sa.Column("completed_at", UTC, nullable=True),
         sa.Column("expires_at", UTC, nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE",
-                                name=op.f("fk_idempotency_records_tenant_id_tenants")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_idempotency_records_tenant_id_tenants"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
-        sa.UniqueConstraint("tenant_id", "scope", "key", name=op.f("uq_idempotency_records_tenant_id")),
+        sa.UniqueConstraint(
+            "tenant_id", "scope", "key", name=op.f("uq_idempotency_records_tenant_id")
+        ),
     )
-    op.create_index(op.f("ix_idempotency_records_expires_at"), "idempotency_records", ["expires_at"])
+    op.create_index(
+        op.f("ix_idempotency_records_expires_at"), "idempotency_records", ["expires_at"]
+    )
     op.create_table(
         "upload_sessions",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -51,8 +59,12 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", UTC, nullable=False),
         sa.Column("expires_at", UTC, nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE",
-                                name=op.f("fk_upload_sessions_tenant_id_tenants")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_upload_sessions_tenant_id_tenants"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_upload_sessions")),
     )
     op.create_index(op.f("ix_upload_sessions_tenant_id"), "upload_sessions", ["tenant_id"])
