@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from flask import Response, json, request
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -100,8 +100,10 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
 
 
 def _is_list(annotation: Any) -> bool:
-    origin = getattr(annotation, "__origin__", None)
-    return origin in (list, tuple, set) or "list[" in str(annotation)
+    """Tell whether a query field takes repeated values (list[...] or list[...] | None)."""
+    if get_origin(annotation) in (list, tuple, set, frozenset):
+        return True
+    return any(_is_list(arg) for arg in get_args(annotation) if arg is not type(None))
 
 
 def to_response(result: Any, status: int) -> Response:
