@@ -1,0 +1,36 @@
+-- An incremental table rather than a view: this append-mostly ledger is the largest raw
+-- entity, and re-deduplicating all of it for every reader and test would cost each build the
+-- whole history. Changes are applied like the facts' (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'event_id'],
+) }}
+
+with versions as (
+    select * from {{ ref('base_shop__events') }}
+    where {{ landed_since_watermark() }}
+),
+
+current_versions as (
+    {{ latest_version('versions', ['tenant_id', 'event_id']) }}
+),
+
+final as (
+    select
+        tenant_id,
+        event_id,
+        session_id,
+        customer_id,
+        product_id,
+        order_id,
+        event_type,
+        properties,
+        occurred_at,
+        _batch_id,
+        _ingested_at,
+        is_deleted
+    from current_versions
+)
+
+{{ emit_changes('final') }}

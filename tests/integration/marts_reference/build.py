@@ -1,0 +1,143 @@
+"""Build the marts twice on generated data, in one process: ``python -m ...build <root>``.
+
+The session fixture of tests/integration/test_marts_reference.py runs this in a subprocess, so
+dbt is imported and the project parsed once for every invocation (dbtRunner with a reused
+manifest), and dbt's process-wide state (logging, DuckDB handles) never touches pytest's.
+
+Steps: generate `tiny` into <root>/lake and write the tenants export; first `dbt run` with the
+refunds withheld (an entity without files); land the second wave (changes.py); incremental
+`dbt build` (every data and unit test) into <root>/warehouse; `dbt run --full-refresh` into a
+fresh <root>/warehouse-full; the facts alone, bounded by the raw watermark taken before the
+changes, into <root>/warehouse-bounded. Writes <root>/summary.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from ingestion.generator import generate, tenant_definitions
+from tests.integration.marts_reference import raw
+from tests.integration.marts_reference.changes import land_changes
+
+PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
+AS_OF = date(2026, 11, 1)
+# Lookback 0: the incremental run must really read only what landed after its watermark.
+DBT_VARS = {"as_of_date": AS_OF.isoformat(), "incremental_lookback_minutes": 0}
+BOUNDED_FACTS = ("fct_orders", "fct_order_items", "fct_refunds")
+# Tenant ids as the control DB would give them, with a few settings overridden.
+TENANT_IDS = {"kaffeehaus-berlin": 11, "pacific-outfitters": 22, "tokyo-zakka": 33}
+SETTINGS = {
+    11: "{}",
+    22: json.dumps(
+        {
+            "rfm_window_days": 90,
+            "price_anomaly_threshold_pct": 25.0,
+            "low_stock_default": 5,
+            "vip_lifetime_value_minor": 20000,
+            "high_value_order_minor": 10000,
+        }
+    ),
+    33: None,
+}
+# 00:30 on 1 November in each tenant's zone (31 October in UTC for two of them).
+LOCAL_MIDNIGHT = {
+    11: "2026-10-31T23:30:00+00:00",
+    22: "2026-10-31T23:30:00-07:00",
+    33: "2026-10-31T15:30:00+00:00",
+}
+
+
+def paths(root: Path) -> dict[str, Path]:
+    """Return where everything of a build session lives under ``root``."""
+    return {
+        "lake": root / "lake",
+        "held": root / "held",
+        "incremental_db": root / "warehouse" / "build.duckdb",
+        "full_db": root / "warehouse-full" / "build.duckdb",
+        "bounded_db": root / "warehouse-bounded" / "build.duckdb",
+        "incremental_target": root / "target-incremental",
+        "summary": root / "summary.json",
+    }
+
+
+def write_tenants(path: Path) -> None:
+    """Write the control-plane tenants export the pipelines would write before a build."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {"tenant_id": TENANT_IDS[t.slug], "slug": t.slug, "timezone": t.timezone,
+         "currency": t.currency, "settings": SETTINGS[TENANT_IDS[t.slug]]}
+        for t in tenant_definitions("tiny")
+    ]  # fmt: skip
+    pl.DataFrame(rows, schema_overrides={"tenant_id": pl.Int64}).write_parquet(path)
+
+
+class Dbt:
+    """Invoke dbt in this process, parsing the project once."""
+
+    def __init__(self, lake: Path) -> None:
+        from dbt.cli.main import dbtRunner
+
+        self.runner_class, self.lake, self.manifest = dbtRunner, lake, None
+
+    def __call__(self, args: list[str], warehouse: Path, target: Path, variables=DBT_VARS):
+        """Run one dbt command against ``warehouse``; raise with dbt's message if it fails."""
+        os.environ.update(
+            SHOPLAKE_LAKE_DIR=str(self.lake), SHOPLAKE_WAREHOUSE_PATH=str(warehouse),
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        )  # fmt: skip
+        os.environ.pop("SHOPLAKE_TENANTS_FILE", None)  # the export sits beside the database
+        common = ["--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+                  "--target-path", str(target), "--log-path", str(target / "logs"),
+                  "--vars", json.dumps(variables)]  # fmt: skip
+        if self.manifest is None:
+            self.manifest = self._check(self.runner_class().invoke(["parse", *common]))
+        return self._check(self.runner_class(manifest=self.manifest).invoke([*args, *common]))
+
+    @staticmethod
+    def _check(outcome):
+        if not outcome.success:
+            failed = [
+                f"{r.node.unique_id}: {r.message}"
+                for r in getattr(outcome.result, "results", []) or []
+                if str(r.status) in {"error", "fail"}
+            ]
+            raise RuntimeError(f"dbt failed: {outcome.exception or failed}")
+        return outcome.result
+
+
+def main(root: Path) -> None:
+    """Run every step and write the summary the tests read."""
+    p = paths(root)
+    generate("tiny", p["lake"], fmt="parquet", tenant_ids=TENANT_IDS, progress=False)
+    for db in (p["incremental_db"], p["full_db"], p["bounded_db"]):
+        write_tenants(db.parent / "control" / "tenants.parquet")
+    dbt = Dbt(p["lake"])
+    # The first build runs before any refund has landed: an entity without files must work.
+    p["held"].mkdir()
+    (p["lake"] / "raw" / "refunds").rename(p["held"] / "refunds")
+    dbt(["run"], p["incremental_db"], root / "target-first")
+    shown = dbt(["show", "--inline", "select count(*) as n from {{ ref('fct_refunds') }}"],
+                p["incremental_db"], root / "target-first")  # fmt: skip
+    first_run_refunds = int(shown.results[0].agate_table.rows[0][0])
+    (p["held"] / "refunds").rename(p["lake"] / "raw" / "refunds")
+    before_changes = raw.newest_landing(p["lake"])
+    touched = {t: land_changes(p["lake"], t, LOCAL_MIDNIGHT[t]) for t in TENANT_IDS.values()}
+    dbt(["build"], p["incremental_db"], p["incremental_target"])
+    dbt(["run", "--full-refresh"], p["full_db"], root / "target-full")
+    # A build bounded by the raw watermark taken before the changes sees none of them.
+    bounded = {**DBT_VARS, "raw_watermark": before_changes.isoformat() + "+00:00"}
+    dbt(["run", "-s", *(f"+{fact}" for fact in BOUNDED_FACTS)], p["bounded_db"],
+        root / "target-bounded", variables=bounded)  # fmt: skip
+    summary = {"first_run_refunds": first_run_refunds, "touched": touched,
+               "before_changes": before_changes.isoformat()}  # fmt: skip
+    p["summary"].write_text(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
