@@ -37,6 +37,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run, skip tests that never touch the control DB: they ran on SQLite."""
+    if config.getoption("--controldb") != "postgres":
+        return
+    unrelated = pytest.mark.skip(reason="does not use the control DB; covered by the SQLite run")
+    for item in items:
+        if "database_url" not in getattr(item, "fixturenames", ()):
+            item.add_marker(unrelated)
+
+
 @pytest.fixture(scope="session")
 def controldb_template(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
     """Migrate once per session: an SQLite file to copy, or a PostgreSQL schema to truncate."""
