@@ -10,6 +10,7 @@ import click
 
 from shoplake.commands.data import compact_command, generate_command, push_command
 from shoplake.commands.demo import demo
+from shoplake.commands.jobs import jobs_group
 from shoplake.commands.keys import keys_group
 from shoplake.commands.serve import init, serve
 from shoplake.commands.tenants import tenants_group
@@ -61,6 +62,7 @@ for command in (
     generate_command,
     push_command,
     compact_command,
+    jobs_group,
 ):
     main.add_command(command)
 

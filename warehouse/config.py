@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me-in-production"
+DEFAULT_PAYMENTS_KEY = "dev-insecure-payments-key-change-me-in-production"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,12 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "60/minute",
         "Limit per client address for unauthenticated requests.",
+    ),
+    Setting(
+        "ratelimit_signed_media",
+        str,
+        "3000/minute",
+        "Signed image URL downloads per client address (they carry no credentials).",
     ),
     Setting(
         "ratelimit_login",
@@ -203,6 +210,137 @@ SETTINGS: tuple[Setting, ...] = (
         180,
         "The freshness check fails when the published mart snapshot is older than this.",
     ),
+    Setting(
+        "payments_encryption_key",
+        str,
+        DEFAULT_PAYMENTS_KEY,
+        "Encrypts tenants' payment provider secrets at rest (AES-GCM); comma-separated to rotate: the first encrypts, all decrypt. Must be changed in production.",
+    ),
+    Setting(
+        "stripe_api_base",
+        str,
+        "",
+        "Base URL of the Stripe API; empty means the library's default (`https://api.stripe.com`). Tests point it at a local stand-in.",
+    ),
+    Setting(
+        "stripe_timeout_seconds",
+        int,
+        30,
+        "How long one Stripe API call may take before it counts as failed.",
+    ),
+    Setting(
+        "stripe_max_network_retries",
+        int,
+        2,
+        "Retries of a Stripe call after a network error (safe: every write carries an idempotency key).",
+    ),
+    Setting(
+        "stripe_webhook_tolerance_seconds",
+        int,
+        300,
+        "Stripe webhook signatures older than this are refused as stale.",
+    ),
+    Setting(
+        "ratelimit_webhooks",
+        str,
+        "1200/minute",
+        "Webhook deliveries accepted per tenant (`POST /api/v1/webhooks/stripe/<tenant_slug>/`).",
+    ),
+    Setting(
+        "stock_bulk_max_changes",
+        int,
+        5000,
+        "Most changes one `PUT /api/v1/stock/bulk_update/` may carry.",
+    ),
+    Setting(
+        "stock_event_redeliver_seconds",
+        int,
+        300,
+        "Stock changes committed this long ago whose stock events never landed (a crash between commit and landing) are landed by the tenant's next stock update.",
+    ),
+    Setting(
+        "ratelimit_price_event_product",
+        str,
+        "120/minute",
+        "Price events accepted per product of a tenant (`POST /api/v1/products/<id>/price-event/`).",
+    ),
+    Setting(
+        "ratelimit_price_event_tenant",
+        str,
+        "6000/minute",
+        "Price events accepted per tenant, over all its products.",
+    ),
+    Setting(
+        "media_storage_url",
+        str,
+        "",
+        "Where product images are stored: empty means `file://<var_dir>/media`; `file:///abs/dir` or `s3://bucket/prefix` (keys are tenant-prefixed).",
+    ),
+    Setting(
+        "media_s3_endpoint_url",
+        str,
+        "",
+        "S3 endpoint for `s3://` media storage (empty: AWS); e.g. `http://127.0.0.1:8333` for SeaweedFS.",
+    ),
+    Setting("media_s3_region", str, "us-east-1", "Region of the media bucket."),
+    Setting(
+        "media_s3_access_key_id",
+        str,
+        "",
+        "Access key for the media bucket; empty uses boto3's default credential chain.",
+    ),
+    Setting(
+        "media_s3_secret_access_key",
+        str,
+        "",
+        "Secret key for the media bucket (with `SHOPLAKE_MEDIA_S3_ACCESS_KEY_ID`).",
+    ),
+    Setting("media_max_file_bytes", int, 20 * 1024 * 1024, "Largest accepted image file."),
+    Setting(
+        "media_max_request_bytes",
+        int,
+        256 * 1024 * 1024,
+        "Largest image upload request (all files of one multipart body together).",
+    ),
+    Setting(
+        "media_max_pixels",
+        int,
+        40_000_000,
+        "Largest accepted image, in pixels (width x height x frames; at most 100000000); guards against decompression bombs.",
+    ),
+    Setting(
+        "media_max_files",
+        int,
+        200,
+        "Most image files accepted in one upload request.",
+    ),
+    Setting(
+        "media_sync_max_files",
+        int,
+        10,
+        "Uploads of up to this many files are processed in the request; larger ones answer 202 with a job to poll.",
+    ),
+    Setting(
+        "media_signed_url_seconds",
+        int,
+        3600,
+        "Lifetime of signed image URLs (rounded up to 5 minutes, so browsers can cache them).",
+    ),
+    Setting(
+        "jobs_runner",
+        str,
+        "thread",
+        "`thread`: background jobs run in a thread pool inside each API process; `external`: only `shoplake jobs run` workers run them.",
+    ),
+    Setting(
+        "jobs_threads", int, 2, "Background job threads per API process (`jobs_runner=thread`)."
+    ),
+    Setting(
+        "jobs_stale_seconds",
+        int,
+        300,
+        "A running job whose worker has not reported for this long is taken over by another worker.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -282,6 +420,14 @@ def check_safe(settings: Settings) -> None:
         raise SettingsError(
             "SHOPLAKE_SECRET_KEY must be set to a random value of at least 32 characters "
             "in production"
+        )
+    if settings.is_production and any(
+        key.strip() == DEFAULT_PAYMENTS_KEY or len(key.strip()) < 32
+        for key in settings.payments_encryption_key.split(",")
+    ):
+        raise SettingsError(
+            "SHOPLAKE_PAYMENTS_ENCRYPTION_KEY must be set to random values of at least 32 "
+            "characters in production"
         )
 
 

@@ -5,7 +5,24 @@ from __future__ import annotations
 from flask import Flask
 
 from serving import openapi
-from serving.blueprints import auth, health, ingest, keys, tenants, uploads, users
+from serving.blueprints import (
+    auth,
+    customers,
+    health,
+    image_files,
+    images,
+    ingest,
+    keys,
+    orders,
+    payments,
+    prices,
+    products,
+    stock,
+    tenants,
+    uploads,
+    users,
+    webhooks,
+)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -19,5 +36,14 @@ def register_blueprints(app: Flask) -> None:
         keys.bp,
         ingest.bp,
         uploads.bp,
+        products.bp,
+        customers.bp,
+        orders.bp,
+        stock.bp,
+        prices.bp,
+        images.bp,
+        image_files.bp,
+        payments.bp,
+        webhooks.bp,
     ):
         app.register_blueprint(blueprint)

@@ -28,7 +28,7 @@ from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded, RequestL
 
 from serving.errors import ApiError, problem_response
 from serving.protection.budgets import address_key, global_budgets, is_valid_limit
-from serving.protection.rules import route_rules, rule_budgets
+from serving.protection.rules import address_replaced, route_rules, rule_budgets
 from warehouse.config import Settings, SettingsError
 
 LIMITER_EXTENSION = "shoplake.limiter"
@@ -95,7 +95,10 @@ def _check_settings(settings: Settings) -> None:
 
 def _charge_budgets() -> None:
     if not is_exempt():
-        g.rate_budgets = {**global_budgets(), **rule_budgets()}
+        budgets = global_budgets()
+        if address_replaced():
+            budgets.pop("address", None)
+        g.rate_budgets = {**budgets, **rule_budgets()}
 
 
 def _application_limits() -> list[ApplicationLimit]:

@@ -43,6 +43,9 @@ class RouteRule:
     message: str
     methods: frozenset[str] | None = None
     paths: frozenset[str] = frozenset()
+    # Unauthenticated callers of the rule's routes (webhooks, signed URLs) are charged to the
+    # rule's own budget instead of the shared per-address one.
+    replaces_address: bool = False
 
     def applies(self) -> bool:
         """Tell whether the current request falls under this rule."""
@@ -93,11 +96,12 @@ def path_rule(
     methods: Iterable[str] | None = None,
     key: Callable[[], str] = by_address,
     message: str = "Too many requests to this endpoint.",
+    replaces_address: bool = False,
 ) -> RouteRule:
     """Declare a limit on routes named by URL rule (e.g. ``/api/v1/auth/login``) and method."""
     upper = frozenset(m.upper() for m in methods) if methods is not None else None
     stripped = frozenset(p.rstrip("/") for p in paths)
-    return _register(RouteRule(scope, limit, key, message, upper, stripped))
+    return _register(RouteRule(scope, limit, key, message, upper, stripped, replaces_address))
 
 
 def rate_limit(
@@ -137,6 +141,11 @@ def _register(rule: RouteRule) -> RouteRule:
 def rule_budgets() -> dict[str, Budget]:
     """Return the budgets of every rule the current request falls under, by scope."""
     return {rule.scope: rule.budget() for rule in _RULES if rule.applies()}
+
+
+def address_replaced() -> bool:
+    """Tell whether a rule covering this request stands in for the per-address budget."""
+    return any(rule.replaces_address and rule.applies() for rule in _RULES)
 
 
 # Password sign-in, by cookie session or for tokens, shares one budget per address.

@@ -106,6 +106,36 @@ VALID = {
         "body": "Prefers email.",
         "created_at": "2024-01-01T00:00:00Z",
     },
+    "payment": {
+        "id": "pi_1",
+        "order_id": "o1",
+        "provider": "stripe",
+        "status": "succeeded",
+        "currency": "EUR",
+        "amount_minor": 3000,
+        "amount_captured_minor": 3000,
+        "created_at": "2024-01-01T00:00:00Z",
+        "updated_at": "2024-01-01T00:05:00Z",
+    },
+    "dispute": {
+        "id": "dp_1",
+        "payment_id": "pi_1",
+        "order_id": "o1",
+        "provider": "stripe",
+        "status": "needs_response",
+        "currency": "EUR",
+        "amount_minor": 3000,
+        "created_at": "2024-01-02T00:00:00Z",
+        "updated_at": "2024-01-02T00:00:00Z",
+    },
+    "payment_event": {
+        "id": "evt_1",
+        "provider": "stripe",
+        "type": "payment_intent.succeeded",
+        "object_id": "pi_1",
+        "outcome": "applied",
+        "created_at": "2024-01-01T00:05:00Z",
+    },
 }
 
 
@@ -148,6 +178,9 @@ def test_registry_covers_every_entity():
         "price_events",
         "refunds",
         "customer_notes",
+        "payments",
+        "disputes",
+        "payment_events",
     }
     assert all(c.version == 1 for c in CONTRACTS.values())
     assert LAKE_ENTITIES["order_items"].key == ("order_id", "line_number")

@@ -58,7 +58,11 @@ def test_production_refuses_default_or_weak_secret(secret):
 
 def test_production_starts_with_a_real_secret():
     settings = load_settings(
-        environ={"SHOPLAKE_ENV": "production", "SHOPLAKE_SECRET_KEY": "x" * 40}
+        environ={
+            "SHOPLAKE_ENV": "production",
+            "SHOPLAKE_SECRET_KEY": "x" * 40,
+            "SHOPLAKE_PAYMENTS_ENCRYPTION_KEY": "y" * 40,
+        }
     )
     assert settings.is_production
 

@@ -15,12 +15,14 @@ Public API::
 * ``RowError(row, field, reason)``: ``row`` is 1-based in the whole request, ``field`` a dotted
   path (``items.0.quantity``; ``$`` = the row as a whole: malformed JSON, not an object).
 * ``CONTRACTS[name] -> Contract`` for ``product, customer, order, event, stock_event,
-  price_event, refund, customer_note``. A contract has ``name``, ``version``
+  price_event, refund, customer_note, payment, dispute, payment_event``. A contract has
+  ``name``, ``version``
   (``CONTRACT_VERSION``), ``fields``, ``wire_schema`` (input shape), ``lake`` (lake entity name
   -> :class:`LakeEntity` with ``schema``, ``key`` and ``parent``), ``entity`` (its main lake
   entity) and ``delete_tables(ids)`` (key-only rows to land with ``op="delete"``).
 * ``LAKE_ENTITIES[name] -> LakeEntity`` for ``products, customers, orders, order_items, events,
-  stock_events, price_events, refunds, customer_notes``.
+  stock_events, price_events, refunds, customer_notes, payments, disputes,
+  payment_events``.
 
 What is checked: JSON syntax and UTF-8, types (no coercion: ``"5"`` is not an int, ``1.0`` is not
 an int), unknown fields refused at every level, required fields present and non-null (required

@@ -165,3 +165,48 @@ CUSTOMER_NOTE: tuple[Field, ...] = (
     opt("author", "str", max_len=256),
     CREATED,
 )
+
+# Payments (issue 6): landed by the payments API and the Stripe webhook, not by merchants.
+PAYMENT_STATUSES = ("pending", "succeeded", "failed", "canceled")
+PAYMENT_EVENT_OUTCOMES = ("applied", "stale", "unmatched")
+PROVIDER_TEXT = {"max_len": 64}
+
+PAYMENT: tuple[Field, ...] = (
+    req("id", "str"),
+    req("order_id", "str"),
+    req("provider", "str", **PROVIDER_TEXT),
+    req("status", "str", choices=PAYMENT_STATUSES),
+    opt("provider_status", "str", **PROVIDER_TEXT),
+    req("currency", "str", fmt="currency"),
+    req("amount_minor", "int", **MONEY),
+    opt("amount_captured_minor", "int", default=0, **MONEY),
+    opt("amount_refunded_minor", "int", default=0, **MONEY),
+    opt("failure_code", "str", **PROVIDER_TEXT),
+    CREATED,
+    UPDATED,
+)
+
+DISPUTE: tuple[Field, ...] = (
+    req("id", "str"),
+    req("payment_id", "str"),
+    req("order_id", "str"),
+    req("provider", "str", **PROVIDER_TEXT),
+    req("status", "str", **PROVIDER_TEXT),
+    opt("reason", "str", **PROVIDER_TEXT),
+    req("currency", "str", fmt="currency"),
+    req("amount_minor", "int", **MONEY),
+    CREATED,
+    UPDATED,
+)
+
+PAYMENT_EVENT: tuple[Field, ...] = (
+    req("id", "str"),
+    req("provider", "str", **PROVIDER_TEXT),
+    req("type", "str", **PROVIDER_TEXT),
+    req("object_id", "str"),
+    opt("payment_id", "str"),
+    opt("order_id", "str"),
+    req("outcome", "str", choices=PAYMENT_EVENT_OUTCOMES),
+    opt("livemode", "bool", default=False),
+    CREATED,
+)

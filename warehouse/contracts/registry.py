@@ -117,6 +117,9 @@ CONTRACTS: Mapping[str, Contract] = MappingProxyType(
         "price_event": _single("price_event", entities.PRICE_EVENT, "price_events"),
         "refund": _single("refund", entities.REFUND, "refunds"),
         "customer_note": _single("customer_note", entities.CUSTOMER_NOTE, "customer_notes"),
+        "payment": _single("payment", entities.PAYMENT, "payments"),
+        "dispute": _single("dispute", entities.DISPUTE, "disputes"),
+        "payment_event": _single("payment_event", entities.PAYMENT_EVENT, "payment_events"),
     }
 )
 """Contracts keyed by ingest entity name (``order``, ``stock_event`` ...)."""

@@ -18,6 +18,6 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the control DB at ``url`` to ``revision``."""
     command.upgrade(alembic_config(url), revision)

@@ -1,0 +1,303 @@
+"""Publishing mart snapshots: layout, manifest, tenant isolation, atomicity and retention."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from warehouse.publish import (
+    MartSpec,
+    NoSnapshot,
+    Retention,
+    UnknownMart,
+    current_build_id,
+    current_snapshot,
+    mart_glob,
+    prune,
+    publish,
+    read_history,
+)
+from warehouse.publish import export as export_module
+from warehouse.publish.layout import snapshots_dir
+from warehouse.publish.retention import switch_current
+
+WATERMARK = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
+
+
+def make_build_db(path: Path, orders_per_tenant: dict[int, int], seed: int = 0) -> Path:
+    """Write a stand-in build database: two marts, a staging view, and a non-mart table."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists main_marts")
+        con.execute("create schema if not exists main_staging")
+        con.execute(
+            "create or replace table main_marts.fct_orders "
+            "(tenant_id bigint, order_id varchar, total_minor bigint, note varchar)"
+        )
+        for tenant_id, count in orders_per_tenant.items():
+            con.execute(
+                "insert into main_marts.fct_orders select $1, 'o' || lpad((i * 7919 % $2)::varchar,"
+                " 8, '0'), (i * 37 + $3) % 100000, case when i % 5 = 0 then null else 'n' end "
+                "from range($2) t(i)",
+                [tenant_id, count, seed],
+            )
+        con.execute(
+            "create or replace table main_marts.mart_sales_daily as "
+            "select tenant_id, count(*) as orders, sum(total_minor) as gross_minor "
+            "from main_marts.fct_orders group by tenant_id"
+        )
+        con.execute("create or replace view main_staging.stg_shop__orders as select 1 as x")
+        con.execute("create or replace table main.seed_lookup as select 1 as tenant_id")
+    return path
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    return tmp_path / "var"
+
+
+@pytest.fixture
+def build_db(tmp_path: Path) -> Path:
+    return make_build_db(tmp_path / "build.duckdb", {1: 50, 2: 30})
+
+
+def count(glob: str) -> int:
+    return duckdb.sql(f"select count(*) from read_parquet('{glob}')").fetchall()[0][0]
+
+
+def file_digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.parquet"))
+    }
+
+
+def test_nothing_published_yet(var_dir):
+    assert current_build_id(var_dir) is None
+    with pytest.raises(NoSnapshot):
+        current_snapshot(var_dir)
+
+
+def test_publish_writes_partitions_manifest_and_current(build_db, var_dir):
+    published = publish(build_db, var_dir, watermark=WATERMARK, info={"full_refresh": True})
+    snap = current_snapshot(var_dir)
+    assert snap.build_id == published.build_id == current_build_id(var_dir)
+    assert snap.marts == ("fct_orders", "mart_sales_daily")  # no staging view, no seed table
+    assert snap.watermark == WATERMARK
+    assert snap.manifest["build"] == {"full_refresh": True}
+    orders = snap.manifest["marts"]["fct_orders"]
+    assert orders["tenants"] == {"1": 50, "2": 30} and orders["rows"] == 80
+    assert [c["name"] for c in orders["columns"]] == [
+        "tenant_id",
+        "order_id",
+        "total_minor",
+        "note",
+    ]
+    assert sorted(p.name for p in (snap.path / "fct_orders").iterdir()) == [
+        "tenant_id=1",
+        "tenant_id=2",
+    ]
+
+
+def test_mart_glob_names_only_the_tenants_partition(build_db, var_dir):
+    publish(build_db, var_dir, watermark=WATERMARK)
+    snap = current_snapshot(var_dir)
+    glob = mart_glob(snap, "fct_orders", 2)
+    assert "tenant_id=2" in glob and "tenant_id=1" not in glob
+    tenants = duckdb.sql(f"select distinct tenant_id from read_parquet('{glob}')").fetchall()
+    assert tenants == [(2,)]
+    assert count(glob) == snap.rows("fct_orders", 2) == 30
+
+
+def test_tenant_without_rows_gets_the_empty_schema_file(build_db, var_dir):
+    publish(build_db, var_dir, watermark=None)
+    snap = current_snapshot(var_dir)
+    glob = mart_glob(snap, "fct_orders", 99)
+    assert "tenant_id=" not in glob and count(glob) == 0
+    columns = duckdb.sql(f"describe select * from read_parquet('{glob}')").fetchall()
+    assert [c[0] for c in columns] == ["tenant_id", "order_id", "total_minor", "note"]
+    assert snap.watermark is None
+
+
+@pytest.mark.parametrize(
+    "tenant_id",
+    [
+        "2",  # a string could carry path text into the glob
+        True,  # bool is an int subclass
+        -1,
+        "1/../2",
+    ],
+)
+def test_mart_glob_refuses_anything_but_a_tenant_int(build_db, var_dir, tenant_id):
+    publish(build_db, var_dir, watermark=None)
+    with pytest.raises(TypeError):
+        mart_glob(current_snapshot(var_dir), "fct_orders", tenant_id)
+
+
+def test_unknown_mart_is_refused(build_db, var_dir):
+    publish(build_db, var_dir, watermark=None)
+    with pytest.raises(UnknownMart):
+        mart_glob(current_snapshot(var_dir), "stg_shop__orders", 1)
+
+
+def test_partitions_are_sorted_by_key_in_small_row_groups(tmp_path, var_dir, monkeypatch):
+    monkeypatch.setattr(export_module, "ROW_GROUP_ROWS", 2048)  # DuckDB's smallest
+    db = make_build_db(tmp_path / "b.duckdb", {1: 5000})
+    specs = [MartSpec("fct_orders", "main_marts.fct_orders", key=("order_id",))]
+    publish(db, var_dir, watermark=None, marts=specs)
+    snap = current_snapshot(var_dir)
+    glob = mart_glob(snap, "fct_orders", 1)
+    ids = [r[0] for r in duckdb.sql(f"select order_id from read_parquet('{glob}')").fetchall()]
+    assert ids == sorted(ids)
+    groups = duckdb.sql(f"select distinct row_group_id from parquet_metadata('{glob}')").fetchall()
+    assert len(groups) == 3  # 5000 rows in groups of 2048
+    assert snap.manifest["marts"]["fct_orders"]["key"] == ["order_id"]
+
+
+def test_same_build_publishes_identical_bytes(build_db, var_dir):
+    first = publish(build_db, var_dir, watermark=None)
+    second = publish(build_db, var_dir, watermark=None, reuse=False)
+    assert second.manifest["reused_partitions"] == 0
+    assert first.build_id != second.build_id
+    assert file_digests(first.path) == file_digests(second.path)
+    assert len(file_digests(first.path)) == 6  # 2 tenants x 2 marts + 2 schema files
+
+
+def test_mart_key_must_exist_and_rows_need_a_tenant(tmp_path, var_dir):
+    db = make_build_db(tmp_path / "b.duckdb", {1: 3})
+    with pytest.raises(ValueError, match="key columns"):
+        publish(
+            db,
+            var_dir,
+            watermark=None,
+            marts=[MartSpec("fct_orders", "main_marts.fct_orders", key=("nope",))],
+        )
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into main_marts.fct_orders values (null, 'x', 1, null)")
+    with pytest.raises(ValueError, match="without a tenant_id"):
+        publish(db, var_dir, watermark=None)
+    assert current_build_id(var_dir) is None
+    assert list(snapshots_dir(var_dir).iterdir()) == []  # the staging folder was removed
+
+
+def test_failure_while_exporting_keeps_the_old_snapshot(build_db, tmp_path, var_dir, monkeypatch):
+    old = publish(build_db, var_dir, watermark=WATERMARK)
+    bigger = make_build_db(tmp_path / "bigger.duckdb", {1: 60, 2: 40, 3: 10})
+    real = export_module.export_mart
+
+    def die_on_second_mart(con, spec, snapshot, previous=None):
+        if spec.name == "mart_sales_daily":
+            raise OSError("disk full")
+        return real(con, spec, snapshot, previous)
+
+    monkeypatch.setattr(export_module, "export_mart", die_on_second_mart)
+    with pytest.raises(OSError):
+        publish(bigger, var_dir, watermark=WATERMARK)
+    assert current_snapshot(var_dir).build_id == old.build_id
+    assert [p.name for p in snapshots_dir(var_dir).iterdir()] == [old.build_id]
+
+
+def test_failure_while_switching_keeps_the_old_snapshot(build_db, var_dir, monkeypatch):
+    old = publish(build_db, var_dir, watermark=WATERMARK)
+
+    def die(*_args, **_kwargs):
+        raise OSError("power cut")
+
+    monkeypatch.setattr("warehouse.publish.snapshots.switch_current", die)
+    with pytest.raises(OSError):
+        publish(build_db, var_dir, watermark=WATERMARK)
+    assert current_snapshot(var_dir).build_id == old.build_id
+    monkeypatch.undo()
+    # The orphan folder never became CURRENT, so the next publish removes it at once.
+    newest = publish(build_db, var_dir, watermark=WATERMARK, retention=Retention(keep=1))
+    assert sorted(p.name for p in snapshots_dir(var_dir).iterdir()) == sorted(
+        {old.build_id, newest.build_id}
+    )
+
+
+def test_leftover_staging_folder_is_cleared_and_never_read(build_db, var_dir):
+    old = publish(build_db, var_dir, watermark=None)
+    leftover = snapshots_dir(var_dir) / ".staging-20260101T000000000000Z-abcdef"
+    (leftover / "fct_orders").mkdir(parents=True)
+    assert current_snapshot(var_dir).build_id == old.build_id
+    publish(build_db, var_dir, watermark=None)
+    assert not leftover.exists()
+
+
+def fake_snapshot(var_dir: Path, build_id: str, since: datetime) -> None:
+    folder = snapshots_dir(var_dir) / build_id
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"build_id": build_id, "marts": {}}))
+    switch_current(var_dir, build_id, now=since)
+
+
+def ids(n: int) -> list[str]:
+    return [f"2026010{i}T000000000000Z-00000{i}" for i in range(1, n + 1)]
+
+
+def test_retention_keeps_newest_and_waits_out_the_grace_period(var_dir):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    builds = ids(4)
+    for i, build_id in enumerate(builds):
+        fake_snapshot(var_dir, build_id, start + timedelta(minutes=10 * i))
+    # Build 3 was replaced at minute 30: within the grace period it stays (a reader may hold it).
+    removed = prune(var_dir, keep=1, grace_seconds=600, now=start + timedelta(minutes=35))
+    assert removed == builds[:2]
+    assert sorted(p.name for p in snapshots_dir(var_dir).iterdir()) == builds[2:]
+    removed = prune(var_dir, keep=1, grace_seconds=600, now=start + timedelta(minutes=40))
+    assert removed == [builds[2]]
+    assert [s.build_id for s in read_history(var_dir)] == [builds[3]]
+
+
+def test_retention_never_deletes_current_even_if_older(var_dir):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    builds = ids(3)
+    for i, build_id in enumerate(builds):
+        fake_snapshot(var_dir, build_id, start + timedelta(minutes=i))
+    switch_current(var_dir, builds[0], now=start + timedelta(minutes=5))  # a rollback
+    removed = prune(var_dir, keep=1, grace_seconds=0, now=start + timedelta(hours=1))
+    assert removed == [builds[1]]
+    assert current_snapshot(var_dir).build_id == builds[0]
+    assert (snapshots_dir(var_dir) / builds[2]).exists()  # newest is kept too
+
+
+def test_retention_keep_must_be_positive(var_dir):
+    with pytest.raises(ValueError):
+        prune(var_dir, keep=0, grace_seconds=0)
+
+
+def inode(snapshot, mart: str, tenant_id: int) -> int:
+    return next((snapshot.path / mart / f"tenant_id={tenant_id}").iterdir()).stat().st_ino
+
+
+def test_unchanged_partitions_are_linked_from_the_previous_snapshot(tmp_path, var_dir):
+    db = make_build_db(tmp_path / "b.duckdb", {1: 50, 2: 30})
+    first = publish(db, var_dir, watermark=None)
+    before = {t: inode(first, "fct_orders", t) for t in (1, 2)}
+    with duckdb.connect(str(db)) as con:  # tenant 2 gets one order more; tenant 1 is untouched
+        con.execute("insert into main_marts.fct_orders values (2, 'extra', 5, null)")
+    second = publish(db, var_dir, watermark=None, retention=Retention(keep=1, grace_seconds=0))
+    # fct_orders of tenant 1, and mart_sales_daily of both (not rebuilt by this insert)
+    assert second.manifest["reused_partitions"] == 3
+    assert inode(second, "fct_orders", 1) == before[1]
+    assert inode(second, "fct_orders", 2) != before[2]
+    assert second.rows("fct_orders", 2) == 31
+    assert count(mart_glob(second, "fct_orders", 2)) == 31
+    # Retention removed the first snapshot: the linked file lives on in the second.
+    assert not first.path.exists()
+    assert count(mart_glob(second, "fct_orders", 1)) == 50
+
+
+def test_changed_schema_or_full_refresh_writes_everything_again(tmp_path, var_dir):
+    db = make_build_db(tmp_path / "b.duckdb", {1: 5, 2: 3})
+    publish(db, var_dir, watermark=None)
+    assert publish(db, var_dir, watermark=None, reuse=False).manifest["reused_partitions"] == 0
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table main_marts.fct_orders add column channel varchar")
+    third = publish(db, var_dir, watermark=None)
+    assert third.manifest["reused_partitions"] == 2  # mart_sales_daily only
+    assert "channel" in {c["name"] for c in third.columns("fct_orders")}

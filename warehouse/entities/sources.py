@@ -1,0 +1,156 @@
+"""Where one tenant's current rows come from: a base (snapshot or compacted state) plus a raw tail.
+
+* **Snapshot** (invariant 7): the published mart partition of this tenant, plus raw rows landed
+  after the snapshot's watermark.
+* **Compacted current state**: ``current/<entity>/tenant_id=<id>/current.parquet``, plus raw
+  rows landed after the moment it was built from (``shoplake.as_of``) - used before the first
+  publish, or while a mart lacks a field the API returns.
+* **Raw only**: every landed row, when neither exists.
+
+The tail starts :data:`TAIL_LOOKBACK` before the base's watermark. A batch's ``_ingested_at`` is
+stamped before its file becomes visible, so a slow batch stamped just before the watermark may
+have been missed by the build; reading it again is harmless, because the tail's latest version
+of a key is never older than the base's. A parent and its children (orders and their items)
+always share one base kind and one tail start, so an order and its lines never come from
+different points in time. Every path named here is inside this tenant's partitions.
+
+Tail files renamed into place before the tail starts are skipped by their ctime (their rows were
+stamped earlier still), so steady-state reads open only the files of the last few minutes. The
+compacted current state is the one file replaced in place: its (inode, ctime) is recorded so a
+reader can tell that it was swapped mid-query and read again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from warehouse.entities.specs import EntitySpec
+from warehouse.lake.current import AS_OF_KEY
+from warehouse.lake.layout import current_file, partitions
+from warehouse.lake.reader import list_files
+from warehouse.publish import NoSnapshot, Snapshot, current_snapshot, mart_glob
+
+TAIL_LOOKBACK = timedelta(minutes=5)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Store:
+    """One tenant's data: the lake root, the var dir (published snapshots) and the tenant."""
+
+    lake_root: Path
+    var_dir: Path
+    tenant_id: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """One entity's base (files plus lake column -> SQL expression) and raw tail files."""
+
+    spec: EntitySpec
+    base_files: tuple[str, ...]
+    base_exprs: dict[str, str] | None
+    tail_files: tuple[str, ...]
+    since: datetime | None  # tail rows landed after this; None = every raw row
+    kind: str  # "snapshot", "current" or "raw"
+    base_stamps: tuple[tuple[int, int], ...] = ()  # (inode, ctime) of replaceable base files
+
+    def base_changed(self) -> bool:
+        """Tell whether a base file was replaced since it was resolved (compaction swapped it)."""
+        if not self.base_stamps:
+            return False  # snapshot partitions are immutable; raw files only ever move away
+        try:
+            return self.base_stamps != tuple(_stamp(Path(f)) for f in self.base_files)
+        except FileNotFoundError:
+            return True
+
+
+def resolve(store: Store, specs: Sequence[EntitySpec]) -> dict[str, Source]:
+    """Return the sources of ``specs`` (one family), all of the same kind and tail start."""
+    base = _from_snapshot(store, specs) or _from_current(store, specs)
+    kind, since, files, exprs, stamps = base if base else ("raw", None, {}, {}, {})
+    return {
+        spec.name: Source(
+            spec,
+            tuple(files.get(spec.name, ())),
+            exprs.get(spec.name),
+            tuple(_tail_files(store, spec, since)),
+            since,
+            kind,
+            stamps.get(spec.name, ()),
+        )
+        for spec in specs
+    }
+
+
+def all_raw_files(store: Store, spec: EntitySpec) -> list[str]:
+    """Return every visible raw file of the tenant's entity (for version histories)."""
+    return [str(path) for path in list_files(store.lake_root, spec.name, store.tenant_id)]
+
+
+def _from_snapshot(store: Store, specs: Sequence[EntitySpec]):
+    try:
+        snapshot = current_snapshot(store.var_dir)
+    except NoSnapshot:
+        return None
+    files, exprs = {}, {}
+    for spec in specs:
+        mapped = _mart_expressions(snapshot, spec)
+        if mapped is None:
+            return None
+        files[spec.name] = [mart_glob(snapshot, spec.mart, store.tenant_id)]
+        exprs[spec.name] = mapped
+    watermark = snapshot.watermark
+    since = watermark - TAIL_LOOKBACK if watermark is not None else None
+    return "snapshot", since, files, exprs, {}  # snapshot files never change
+
+
+def _mart_expressions(snapshot: Snapshot, spec: EntitySpec) -> dict[str, str] | None:
+    if spec.mart is None or spec.mart not in snapshot.marts:
+        return None
+    types = {column["name"]: column["type"] for column in snapshot.columns(spec.mart)}
+    return spec.mart_expressions(types)
+
+
+def _from_current(store: Store, specs: Sequence[EntitySpec]):
+    files, exprs, as_of, stamps = {}, {}, [], {}
+    for spec in specs:
+        path = current_file(store.lake_root, spec.name, store.tenant_id)
+        try:
+            # Stamp first: if the file is swapped before its footer is read, the older
+            # as_of only widens the tail, and the reader sees the swap and reads again.
+            stamps[spec.name] = (_stamp(path),)
+            metadata = pq.read_schema(path).metadata or {}
+        except FileNotFoundError:
+            return None
+        as_of.append(int(metadata.get(AS_OF_KEY, b"0")))
+        files[spec.name] = [str(path)]
+        exprs[spec.name] = {column: '"' + column + '"' for column in spec.columns}
+    built = datetime.fromtimestamp(min(as_of) / 1e9, UTC)
+    return "current", built - TAIL_LOOKBACK, files, exprs, stamps
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_ino, info.st_ctime_ns
+
+
+def _tail_files(store: Store, spec: EntitySpec, since: datetime | None) -> list[str]:
+    if since is None:
+        return [str(path) for path in list_files(store.lake_root, spec.name, store.tenant_id)]
+    # Partitions are the UTC date of _ingested_at, so older ones cannot hold tail rows.
+    days = partitions(store.lake_root, spec.name, store.tenant_id)
+    dates = [day for day, _folder in days if day >= since.date()]
+    if not dates:
+        return []
+    files = list_files(store.lake_root, spec.name, store.tenant_id, dates)
+    # A file is renamed into place after its rows were stamped, so one published before
+    # ``since`` holds no row landed after it (a compacted file keeps old rows: read again).
+    cutoff = (since - _EPOCH) // timedelta(microseconds=1) * 1000
+    return [str(path) for path in files if os.stat(path).st_ctime_ns >= cutoff]

@@ -1,0 +1,162 @@
+"""SQL for "the current rows of an entity": latest raw version per key over the base.
+
+For an entity ``e`` the query defines a CTE named ``e`` holding one row per live key, with the
+lake's column names. The tail keeps the latest version per key (by ``_ingested_at``,
+``_batch_id``, ``_seq``, as staging does) and drops deletes; base rows whose key has a tail
+version are replaced by it. A child's tail rows (order lines) are those landed in the same batch
+as their parent's latest version, exactly as the lake's current state and the marts define it.
+
+Only identifiers from our own registry are spliced into the text; file lists and values are
+bound parameters. ``keys`` narrows every scan to some ids, so a point read stays a point read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from warehouse.entities.sources import Source
+
+VERSION_ORDER = "_ingested_at desc, _batch_id desc, _seq desc"
+METADATA = "_ingested_at, _batch_id, _seq, _op"
+
+
+def quote(name: str) -> str:
+    """Quote an identifier from our own registry."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Query:
+    """CTEs under construction plus their bound parameters."""
+
+    ctes: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, name: str, value: Any) -> str:
+        """Bind ``value`` as ``$name`` and return the placeholder."""
+        self.params[name] = value
+        return f"${name}"
+
+    def keys_filter(self, column: str, keys: Sequence[str] | None, prefix: str) -> str:
+        """Return ``column in ($k0, $k1 ...)`` for some keys, or ``true`` for all."""
+        if keys is None:
+            return "true"
+        if not keys:
+            return "false"
+        marks = ", ".join(self.bind(f"{prefix}{i}", key) for i, key in enumerate(keys))
+        return f"{quote(column)} in ({marks})"
+
+    def sql(self, select: str) -> str:
+        """Return the full statement: the CTEs, then ``select``."""
+        return ("with " + ",\n".join(self.ctes) + "\n" + select) if self.ctes else select
+
+
+def current_rows(
+    query: Query, sources: Mapping[str, Source], keys: Sequence[str] | None = None
+) -> Query:
+    """Add one CTE per entity of a family (parent first) holding its current rows."""
+    for source in sources.values():
+        link = source.spec.link
+        if link is None:
+            _parent(query, source, keys)
+        else:
+            _child(query, source, sources[source.spec.parent], keys)
+    return query
+
+
+def _columns(source: Source, alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + quote(c) for c in source.spec.columns)
+
+
+def _tail_versions(query: Query, source: Source, key_column: str, keys) -> str | None:
+    """Add the CTE of raw tail rows (all versions); return its name, or None if no files."""
+    if not source.tail_files:
+        return None
+    name = f"{source.spec.name}__tail_versions"
+    files = query.bind(f"{source.spec.name}__tail", list(source.tail_files))
+    since = "true"
+    if source.since is not None:
+        since = "_ingested_at > " + query.bind(f"{source.spec.name}__since", source.since)
+    narrowed = query.keys_filter(key_column, keys, f"{source.spec.name}__tk")
+    query.ctes.append(
+        f"{name} as (select {_columns(source)}, {METADATA} "
+        f"from read_parquet({files}, union_by_name = true, hive_partitioning = false) "
+        f"where {since} and {narrowed})"
+    )
+    return name
+
+
+def _base(query: Query, source: Source, key_column: str, keys) -> str | None:
+    """Add the CTE of base rows with lake column names; return its name, or None if none."""
+    if not source.base_files or source.base_exprs is None:
+        return None
+    name = f"{source.spec.name}__base"
+    files = query.bind(f"{source.spec.name}__base", list(source.base_files))
+    exprs = ", ".join(f"{expr} as {quote(col)}" for col, expr in source.base_exprs.items())
+    narrowed = query.keys_filter(key_column, keys, f"{source.spec.name}__bk")
+    query.ctes.append(
+        f"{name} as (select * from (select {exprs} from read_parquet({files}, "
+        f"hive_partitioning = false)) where {narrowed})"
+    )
+    return name
+
+
+def _parent(query: Query, source: Source, keys) -> None:
+    (key,) = source.spec.key
+    name = source.spec.name
+    versions = _tail_versions(query, source, key, keys)
+    base = _base(query, source, key, keys)
+    parts = []
+    if versions:
+        query.ctes.append(
+            f"{name}__tail as (select * from {versions} qualify row_number() over "
+            f"(partition by {quote(key)} order by {VERSION_ORDER}) = 1)"
+        )
+        parts.append(f"select {_columns(source)} from {name}__tail where _op <> 'delete'")
+    if base:
+        newer = f"{name}__tail" if versions else None
+        parts.append(_base_select(source, base, key, newer, key))
+    query.ctes.append(f"{quote(name)} as ({_union(parts, source)})")
+
+
+def _child(query: Query, source: Source, parent: Source, keys) -> None:
+    link = source.spec.link
+    name = source.spec.name
+    parent_tail = f"{parent.spec.name}__tail" if parent.tail_files else None
+    versions = _tail_versions(query, source, link, keys) if parent_tail else None
+    base = _base(query, source, link, keys)
+    parts = []
+    if versions:
+        order_by = ", ".join(f"c.{quote(k)}" for k in source.spec.key)
+        (parent_key,) = parent.spec.key
+        parts.append(
+            f"select {_columns(source, 'c')} from {versions} as c join {parent_tail} as p "
+            f"on c.{quote(link)} = p.{quote(parent_key)} and c._batch_id = p._batch_id "
+            f"where p._op <> 'delete' "
+            # The same order sent twice in one batch lands its lines twice: keep the later.
+            f"qualify row_number() over (partition by {order_by} order by c._seq desc) = 1"
+        )
+    if base:
+        parts.append(_base_select(source, base, link, parent_tail, parent.spec.key[0]))
+    query.ctes.append(f"{quote(name)} as ({_union(parts, source)})")
+
+
+def _base_select(source: Source, base: str, column: str, newer: str | None, newer_key: str):
+    select = f"select {_columns(source, 'b')} from {base} as b"
+    if newer is None:
+        return select
+    return (
+        f"{select} where not exists (select 1 from {newer} as t "
+        f"where t.{quote(newer_key)} = b.{quote(column)})"
+    )
+
+
+def _union(parts: list[str], source: Source) -> str:
+    if parts:
+        return " union all ".join(f"({part})" for part in parts)
+    # Nothing landed yet: an empty relation with the entity's column names.
+    nulls = ", ".join(f"null as {quote(c)}" for c in source.spec.columns)
+    return f"select {nulls} where false"

@@ -1,0 +1,127 @@
+"""Publish a finished build: export its marts into a new snapshot and switch CURRENT to it.
+
+Steps, each safe to die in: write everything into a staging folder; fsync it; rename it to its
+build id; record and switch CURRENT (temp file, fsync, rename); prune old snapshots. Until the
+CURRENT rename, readers see the previous snapshot only; after it, the new one only. Call this
+while holding the build lock, so no dbt run writes the build database at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse.publish.export import MartExport, MartSpec, Previous, discover_marts, export_marts
+from warehouse.publish.layout import (
+    MANIFEST,
+    STAGING_PREFIX,
+    fsync_dir,
+    fsync_tree,
+    new_build_id,
+    snapshots_dir,
+)
+from warehouse.publish.reader import NoSnapshot, Snapshot, current_snapshot
+from warehouse.publish.retention import clear_staging, prune, switch_current
+
+log = logging.getLogger(__name__)
+MANIFEST_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How many snapshots to keep, and how long a replaced one stays readable."""
+
+    keep: int = 3
+    grace_seconds: float = 600.0
+
+
+def publish(
+    build_db: Path,
+    var_dir: Path,
+    *,
+    watermark: datetime | None,
+    marts: Sequence[MartSpec] | None = None,
+    retention: Retention | None = None,
+    info: Mapping[str, Any] | None = None,
+    reuse: bool = True,
+) -> Snapshot:
+    """Export the build's marts as a new snapshot, make it CURRENT, and prune old ones.
+
+    ``reuse`` links partitions whose rows are unchanged from the current snapshot instead of
+    writing them again (a full refresh passes False, so it writes every file anew).
+    """
+    root = snapshots_dir(var_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    clear_staging(var_dir)
+    build_id = new_build_id()
+    previous = _previous(var_dir) if reuse else None
+    manifest = _stage(
+        build_db, root / f"{STAGING_PREFIX}{build_id}", build_id, watermark, marts, info, previous
+    )
+    os.rename(root / f"{STAGING_PREFIX}{build_id}", root / build_id)
+    fsync_dir(root)
+    switch_current(var_dir, build_id)
+    policy = retention or Retention()
+    removed = prune(var_dir, policy.keep, policy.grace_seconds)
+    log.info("published marts", extra={"build_id": build_id, "pruned": removed})
+    return Snapshot(build_id=build_id, path=root / build_id, manifest=manifest)
+
+
+def _previous(var_dir: Path) -> Previous | None:
+    try:
+        snapshot = current_snapshot(var_dir)
+    except NoSnapshot:
+        return None
+    return Previous(snapshot.path, snapshot.manifest)
+
+
+def _stage(
+    build_db: Path,
+    staging: Path,
+    build_id: str,
+    watermark: datetime | None,
+    marts: Sequence[MartSpec] | None,
+    info: Mapping[str, Any] | None,
+    previous: Previous | None,
+) -> dict[str, Any]:
+    staging.mkdir()
+    try:
+        with duckdb.connect(str(build_db), read_only=True) as con:
+            specs = discover_marts(con) if marts is None else marts
+            exports = export_marts(con, specs, staging, previous)
+        manifest = build_manifest(build_id, watermark, exports, info)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        fsync_tree(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+def build_manifest(
+    build_id: str,
+    watermark: datetime | None,
+    exports: Mapping[str, MartExport],
+    info: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the manifest of a snapshot: ids, times, row counts and schemas."""
+    if watermark is not None and watermark.tzinfo is None:
+        raise ValueError("watermark must be timezone-aware")
+    return {
+        "format": MANIFEST_FORMAT,
+        "build_id": build_id,
+        "created_at": datetime.now(UTC).isoformat(),
+        "watermark": watermark.astimezone(UTC).isoformat() if watermark else None,
+        "build": dict(info or {}),
+        "reused_partitions": sum(export.reused for export in exports.values()),
+        "marts": {name: export.as_manifest() for name, export in sorted(exports.items())},
+    }
