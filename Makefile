@@ -4,7 +4,7 @@ UV := $(PYTHON) -m uv
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install run test test-postgres test-redis test-all lint format stress bench clean
+.PHONY: help install run test test-postgres test-redis test-all lint format stress bench clean dagster
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -13,7 +13,7 @@ install:  ## Create .venv from uv.lock (installs uv itself when missing)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --frozen
 
-run: install  ## Initialise var/, create the demo tenant, and serve the API on 127.0.0.1
+run: install  ## Initialise var/, create demo shops, push generated data, build marts, serve on 127.0.0.1
 	$(UV) run shoplake demo
 
 test: install  ## Run the default test suite (SQLite control DB, in-memory limits)
@@ -38,8 +38,14 @@ format: install  ## Format with ruff
 stress: install  ## Long crash, load and stress tests
 	$(UV) run pytest -m stress --timeout=3600
 
+dagster: install  ## Open the Dagster UI on 127.0.0.1:3000 (instance state under var/dagster)
+	$(UV) run shoplake dagster
+
 bench: install  ## Run the benchmarks and print their figures
-	@for script in benchmarks/*.py; do echo "== $$script"; $(UV) run python $$script || exit 1; done
+	$(UV) run python benchmarks/contracts.py
+	$(UV) run python benchmarks/generate.py
+	$(UV) run python benchmarks/ingest.py
+	$(UV) run python benchmarks/build.py --scale 0.01
 
 clean:  ## Remove local state (var/) and caches; keeps .venv
 	rm -rf var .pytest_cache .ruff_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from shoplake.commands.build import build, dagster_ui
 from shoplake.commands.data import compact_command, generate_command, push_command
 from shoplake.commands.demo import demo
 from shoplake.commands.jobs import jobs_group
@@ -63,6 +64,8 @@ for command in (
     push_command,
     compact_command,
     jobs_group,
+    build,
+    dagster_ui,
 ):
     main.add_command(command)
 

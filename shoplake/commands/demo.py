@@ -2,7 +2,7 @@
 
 It creates the `small` preset's shops as tenants (Berlin/EUR, Los Angeles/USD, Tokyo/JPY), one
 admin who belongs to all of them and an API key per shop; starts the API; generates the preset
-up to today and pushes it through the HTTP ingest API like a merchant would; then keeps serving.
+up to today and pushes it through the HTTP ingest API like a merchant would; builds and publishes the marts; then keeps serving.
 Running it again reuses what exists: saved credentials that still work are kept, and the push
 resumes or lands nothing new thanks to its idempotency keys.
 """
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from ingestion.generator import generate, tenant_definitions
 from ingestion.push import PushOptions, PushStats, push_file
+from pipelines.build import run_build
 from shoplake.commands.common import control_session, settings_of
 from shoplake.commands.data import push_plan
 from shoplake.commands.serve import initialise
@@ -216,6 +217,8 @@ def demo(ctx: click.Context, no_serve: bool, no_data: bool) -> None:
         if not no_data:
             click.echo("Pushing the demo data through the ingest API...", err=True)
             click.echo(json.dumps(load_demo_data(settings, credentials).summary()), err=True)
+            click.echo("Building and publishing the marts (dbt via Dagster)...", err=True)
+            run_build(settings)
         click.echo(banner)
         server.wait()
     except KeyboardInterrupt:

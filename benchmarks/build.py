@@ -1,0 +1,225 @@
+"""Warehouse build figures: a full build + publish, then an incremental one after new orders.
+
+Generates a preset into a fresh lake (not timed as the build), runs the warehouse build job
+(tenant export, compaction, dbt, publish) from scratch, lands ``--new-orders`` new orders spread
+over the tenants the way ingestion would, and runs an incremental build. For each build it
+reports wall time, raw rows per second, per-step seconds and the peak resident memory of the
+whole process tree (this process plus dbt). `large` (10 tenants, 20 M orders, ~60 M items) is
+the default and is big: ``--scale 0.01`` runs every size at 1 %.
+
+Run: ``uv run python benchmarks/build.py --scale 0.01``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingestion.generator import PRESETS, generate, tenant_definitions  # noqa: E402
+from pipelines.build import run_build  # noqa: E402
+from pipelines.lib.instance import dagster_instance  # noqa: E402
+from warehouse.config import load_settings  # noqa: E402
+from warehouse.contracts import validate_records  # noqa: E402
+from warehouse.controldb import make_engine, make_session_factory, transaction, upgrade  # noqa: E402
+from warehouse.controlplane import tenants as tenant_service  # noqa: E402
+from warehouse.lake.writer import batch_id_for, land_batch  # noqa: E402
+
+SCALED = ("products", "customers", "orders")
+OUT = Path(__file__).resolve().parent / "out"
+ORDERS_PER_BATCH = 1_000
+
+
+class TreeMemory:
+    """Sample the summed RSS of this process and its descendants; keep the peak."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, tree_rss(os.getpid()))
+
+
+def tree_rss(root: int) -> int:
+    """Return the resident bytes of ``root`` and every descendant (from /proc)."""
+    parents, rss = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            parents[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        frontier = [pid for pid in children if pid not in tree]
+        tree.update(frontier)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def prepare(args: argparse.Namespace, var_dir: Path):
+    """Create var/, the control DB and the preset's tenants; return settings and tenant ids."""
+    shutil.rmtree(var_dir, ignore_errors=True)
+    settings = load_settings({"var_dir": var_dir, "env": "development"}, environ={})
+    upgrade(settings.control_db_url)
+    engine = make_engine(settings.control_db_url)
+    ids = {}
+    with transaction(make_session_factory(engine), write=True) as session:
+        for tenant in tenant_definitions(args.preset, args.tenants):
+            ids[tenant.slug] = tenant_service.create_tenant(session, **tenant.control_fields()).id
+    engine.dispose()
+    return settings, ids
+
+
+def sizes(args: argparse.Namespace) -> dict[str, int]:
+    """Return the preset's entity counts times ``--scale``."""
+    base = PRESETS[args.preset].sizes
+    return {name: max(1, round(getattr(base, name) * args.scale)) for name in SCALED}
+
+
+def land_new_orders(settings, ids: dict[str, int], count: int, preset: str) -> int:
+    """Land ``count`` new orders (with items), spread over the tenants, as API batches would."""
+    scratch = settings.var_dir / "increment"
+    per_tenant = max(1, count // len(ids))
+    generate(
+        preset,
+        scratch,
+        seed=7,
+        fmt="ndjson",
+        tenants=len(ids),
+        progress=False,
+        overrides={"orders": per_tenant, "customers": 200, "products": 100},
+    )
+    landed = 0
+    for slug, tenant_id in ids.items():
+        lines = (scratch / slug / "orders.ndjson").read_bytes().splitlines()
+        for start in range(0, len(lines), ORDERS_PER_BATCH):
+            chunk = [renamed(line) for line in lines[start : start + ORDERS_PER_BATCH]]
+            tables, errors = validate_records("order", chunk)
+            assert not errors, errors[:3]
+            batch = batch_id_for(tenant_id, "benchmark-increment", start)
+            landed += land_batch(
+                settings.lake_root, tenant_id, batch, tables, source="api"
+            ).rows.get("orders", 0)
+    shutil.rmtree(scratch)
+    return landed
+
+
+def renamed(line: bytes) -> bytes:
+    """Give a generated order a new id and number, so it is a new order, not a new version."""
+    record = json.loads(line)
+    record["id"] = "new-" + record["id"]
+    record["order_number"] = "N" + record["order_number"]
+    return json.dumps(record).encode()
+
+
+def timed_build(settings, full_refresh: bool, raw_rows: int) -> dict:
+    """Run one build; return its wall time, rows/s, step seconds and peak tree RSS."""
+    started = time.perf_counter()
+    with TreeMemory() as memory:
+        result = run_build(settings, full_refresh=full_refresh)
+    wall = time.perf_counter() - started
+    marts = {n: e["rows"] for n, e in result.snapshot.manifest["marts"].items()}
+    return {
+        "full_refresh": full_refresh,
+        "wall_s": round(wall, 2),
+        "raw_rows": raw_rows,
+        "rows_per_s": round(raw_rows / wall),
+        "peak_rss_mb": round(memory.peak / 2**20),
+        "steps_s": step_seconds(settings, result.run_id),
+        "mart_rows": sum(marts.values()),
+        "build_id": result.snapshot.build_id,
+    }
+
+
+def step_seconds(settings, run_id: str) -> dict[str, float]:
+    """Return each step's duration from the run's event log."""
+    starts, seconds = {}, {}
+    for record in dagster_instance(settings).all_logs(run_id):
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = record.timestamp
+        elif event.event_type_value == "STEP_SUCCESS" and event.step_key in starts:
+            seconds[event.step_key] = round(record.timestamp - starts[event.step_key], 2)
+    return seconds
+
+
+def main() -> None:
+    """Parse arguments, generate, build twice, and print the figures (table and JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="large", choices=sorted(PRESETS))
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply entity counts")
+    parser.add_argument("--tenants", type=int, default=None, help="override the tenant count")
+    parser.add_argument("--new-orders", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2, help="generator processes")
+    parser.add_argument("--var-dir", type=Path, default=None, help="default benchmarks/out/...")
+    args = parser.parse_args()
+    var_dir = args.var_dir or OUT / f"build-{args.preset}-{args.scale:g}"
+    settings, ids = prepare(args, var_dir)
+    started = time.perf_counter()
+    summary = generate(
+        args.preset,
+        settings.lake_root,
+        fmt="parquet",
+        tenants=args.tenants,
+        overrides=sizes(args),
+        tenant_ids=ids,
+        workers=args.workers,
+        progress=30.0,
+    )
+    report = {
+        "preset": args.preset,
+        "scale": args.scale,
+        "tenants": len(ids),
+        "sizes_per_tenant": sizes(args),
+        "generated_rows": summary.rows,
+        "generate_s": round(time.perf_counter() - started, 1),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    report["full"] = timed_build(settings, True, summary.rows)
+    landed = land_new_orders(settings, ids, args.new_orders, args.preset)
+    report["incremental"] = timed_build(settings, False, landed) | {"new_orders": landed}
+    print_table(report)
+    print(json.dumps(report))
+
+
+def print_table(report: dict) -> None:
+    """Print the headline figures."""
+    print(
+        f"\npreset {report['preset']} x{report['scale']:g}: {report['tenants']} tenants, "
+        f"{report['generated_rows']:,} raw rows generated in {report['generate_s']} s"
+    )
+    for name in ("full", "incremental"):
+        r = report[name]
+        print(
+            f"  {name:<12} {r['wall_s']:>8.1f} s  {r['rows_per_s']:>10,} rows/s  "
+            f"peak RSS {r['peak_rss_mb']:,} MB  steps {r['steps_s']}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""What the pipelines need to know about the raw zone: how new it is, and what it holds.
+
+Files are listed through :func:`warehouse.lake.reader.list_files`, which reads each row once
+even while compaction is rewriting a partition. The newest ``_ingested_at`` lives in the newest
+date partition (partitions are the UTC date of ``_ingested_at``), so only those are read.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from warehouse.lake.layout import entities, partitions, tenants
+from warehouse.lake.reader import list_files
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ATTEMPTS = 5
+
+
+def newest_files(lake_root: Path) -> list[Path]:
+    """Return the visible files of the newest date partition of every entity and tenant."""
+    files: list[Path] = []
+    for entity in entities(lake_root):
+        for tenant_id in tenants(lake_root, entity):
+            days = [day for day, _folder in partitions(lake_root, entity, tenant_id)]
+            if days:
+                files += list_files(lake_root, entity, tenant_id, dates=[days[-1]])
+    return files
+
+
+def raw_watermark(lake_root: Path) -> datetime | None:
+    """Return the newest ``_ingested_at`` in the raw zone (None when it is empty)."""
+    for _ in range(_ATTEMPTS):
+        try:
+            return _newest(newest_files(lake_root))
+        except FileNotFoundError:  # compaction moved a file between listing and reading
+            continue
+    raise RuntimeError("the raw zone kept changing while its watermark was read")
+
+
+def _newest(files: list[Path]) -> datetime | None:
+    newest = None
+    for path in files:
+        column = pq.read_table(path, columns=["_ingested_at"]).column(0)
+        value = pc.max(column).as_py() if len(column) else None
+        if value is not None and (newest is None or value > newest):
+            newest = value
+    return newest.astimezone(UTC) if newest else None
+
+
+def live_keys(
+    lake_root: Path, entity: str, key: tuple[str, ...], tenant_id: int, watermark: datetime
+) -> int:
+    """Count keys whose latest version at or before ``watermark`` is not a delete."""
+    files = [str(p) for p in list_files(lake_root, entity, tenant_id)]
+    if not files:
+        return 0
+    columns = ", ".join(f'"{c}"' for c in key)
+    # Latest version = highest (_ingested_at, _batch_id, _seq), as staging defines it.
+    sql = (
+        "select count(*) filter (where op <> 'delete') from ("
+        f" select arg_max(_op, (_ingested_at, _batch_id, _seq)) as op"
+        f" from read_parquet($files, union_by_name = true)"
+        f" where epoch_us(_ingested_at) <= $cutoff group by {columns})"
+    )
+    cutoff = (watermark - _EPOCH) // timedelta(microseconds=1)
+    with duckdb.connect() as con:
+        return int(con.execute(sql, {"files": files, "cutoff": cutoff}).fetchall()[0][0])
