@@ -20,8 +20,8 @@ from serving.auth.permissions import Permission, require
 from serving.auth.tenancy import tenant_id
 from serving.db import db
 from serving.errors import ApiError, forbidden, not_found
-from serving.protection import from_setting, path_rule
 from serving.media import media_env, url_signer
+from serving.protection import from_setting, path_rule
 from warehouse.controldb.models import ProductImage, Tenant
 from warehouse.media import RENDITIONS, SignatureProblem, catalog
 from warehouse.media.formats import FORMATS

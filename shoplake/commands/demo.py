@@ -2,7 +2,8 @@
 
 It creates the `small` preset's shops as tenants (Berlin/EUR, Los Angeles/USD, Tokyo/JPY), one
 admin who belongs to all of them and an API key per shop; starts the API; generates the preset
-up to today and pushes it through the HTTP ingest API like a merchant would; builds and publishes the marts; then keeps serving.
+up to today and pushes it through the HTTP ingest API like a merchant would; builds and
+publishes the marts; then keeps serving.
 Running it again reuses what exists: saved credentials that still work are kept, and the push
 resumes or lands nothing new thanks to its idempotency keys.
 """

@@ -6,6 +6,7 @@ The default suite runs two kills on a small push; `make stress` runs many on a l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -60,10 +61,8 @@ class Server:
         raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
 
     def stop(self) -> None:

@@ -11,9 +11,11 @@ def settings(settings):
 def test_webhook_deliveries_skip_the_anonymous_address_budget(client, make):
     tenant = make.tenant("hooked")
     statuses = [
-        client.post(f"/api/v1/webhooks/stripe/{tenant.slug}/", data=b"{}",
-                    headers={"Content-Type": "application/json", "Stripe-Signature": "t=1,v1=00"}
-                    ).status_code
+        client.post(
+            f"/api/v1/webhooks/stripe/{tenant.slug}/",
+            data=b"{}",
+            headers={"Content-Type": "application/json", "Stripe-Signature": "t=1,v1=00"},
+        ).status_code
         for _ in range(4)
     ]
     assert 429 not in statuses, statuses
