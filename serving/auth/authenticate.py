@@ -18,7 +18,7 @@ from serving.auth.principal import Principal
 from serving.db import db, write_transaction
 from serving.errors import ApiError, FieldError, bad_request, forbidden, unauthorized
 from warehouse import logs
-from warehouse.controldb.models import ApiKey, RevokedAccessToken, Tenant, User, utcnow
+from warehouse.controldb.models import ApiKey, RevokedAccessToken, Tenant, User
 from warehouse.controlplane import apikeys
 
 API_KEY_HEADER = "X-API-Key"
@@ -93,16 +93,13 @@ def _from_api_key(presented: str) -> Principal:
 
 
 def _record_key_use(key: ApiKey) -> None:
-    if key.last_used_at is not None and not _stale(key):
+    # Checked on the read first, so most requests never open a write transaction.
+    if not apikeys.needs_touch(key):
         return
     with write_transaction() as session:
         fresh = session.get(ApiKey, key.id)
         if fresh is not None:
             apikeys.touch(session, fresh)
-
-
-def _stale(key: ApiKey) -> bool:
-    return utcnow() - key.last_used_at >= apikeys.LAST_USED_GRANULARITY
 
 
 def _from_jwt(token: str) -> Principal:

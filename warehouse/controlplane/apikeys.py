@@ -83,11 +83,15 @@ def verify_key(session: Session, presented: str) -> ApiKey | None:
     return key
 
 
+def needs_touch(key: ApiKey) -> bool:
+    """Tell whether the key's last-used time is older than :data:`LAST_USED_GRANULARITY`."""
+    return key.last_used_at is None or utcnow() - key.last_used_at >= LAST_USED_GRANULARITY
+
+
 def touch(session: Session, key: ApiKey) -> None:
     """Record use of a key, at most once per :data:`LAST_USED_GRANULARITY`."""
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
-        key.last_used_at = now
+    if needs_touch(key):
+        key.last_used_at = utcnow()
 
 
 def list_keys(session: Session, tenant_id: int) -> list[ApiKey]:
