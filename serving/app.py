@@ -12,6 +12,7 @@ from serving.db import init_db
 from serving.errors import register_error_handlers
 from serving.extensions import jwt
 from serving.protection import init_auth_throttle, init_protection
+from serving.protection.ratelimit import close_limiter
 from serving.request_context import init_request_context
 from serving.routing import PathAliasMiddleware
 from warehouse import logs
@@ -34,6 +35,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_blueprints(app)
     app.wsgi_app = PathAliasMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+def close_app(app: Flask) -> None:
+    """Release what ``app`` holds open: control DB connections and the limiter's Redis pool.
+
+    Workers never call this (they live until the process ends); tests and short-lived tools do,
+    so no socket outlives the app that opened it.
+    """
+    app.extensions["shoplake.engine"].dispose()
+    close_limiter(app)
 
 
 def _flask_config(settings: Settings) -> dict:

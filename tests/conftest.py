@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from serving import create_app
+from serving import close_app, create_app
 from tests.factories import Factory
 from warehouse.config import Settings, load_settings
 from warehouse.controldb import upgrade
@@ -109,7 +109,7 @@ def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) 
 def app(settings: Settings):
     app = create_app(settings)
     yield app
-    app.extensions["shoplake.engine"].dispose()
+    close_app(app)
 
 
 @pytest.fixture

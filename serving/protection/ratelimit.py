@@ -58,6 +58,14 @@ def current_limiter() -> Limiter:
     return current_app.extensions[LIMITER_EXTENSION]
 
 
+def close_limiter(app: Flask) -> None:
+    """Disconnect the limiter's Redis connection pool, if its storage has one."""
+    client = getattr(app.extensions[LIMITER_EXTENSION].storage, "storage", None)
+    pool = getattr(client, "connection_pool", None)
+    if pool is not None:
+        pool.disconnect()
+
+
 def init_ratelimit(app: Flask) -> None:
     """Build this app's limiter and install its hooks, 429 handler and headers."""
     settings: Settings = app.config["SHOPLAKE"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from serving import create_app
+from serving import close_app, create_app
 from tests.integration.test_price_events import anomalies, at, land_product, post
 from warehouse.controldb import transaction
 from warehouse.controldb.models import PriceAnomaly
@@ -119,7 +119,7 @@ def limited(settings, make):
     for product_id in ("p1", "p2", "p3"):
         land_product(app, tenant, product_id)
     yield app.test_client(), make.key_headers(tenant, "write"), make
-    app.extensions["shoplake.engine"].dispose()
+    close_app(app)
 
 
 def test_price_events_are_limited_per_product_then_per_tenant(limited):

@@ -13,7 +13,7 @@ import pytest
 import redis
 from flask import Blueprint
 
-from serving import create_app
+from serving import close_app, create_app
 from serving.api import operation
 from serving.auth.permissions import Permission, require
 from serving.protection import by_address, current_limiter, rate_limit
@@ -104,7 +104,7 @@ def make_app():
     yield build
     for app in apps:
         _delete_redis_keys(app)
-        app.extensions["shoplake.engine"].dispose()
+        close_app(app)
 
 
 def current_limiter_of(app):

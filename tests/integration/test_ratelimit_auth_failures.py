@@ -13,7 +13,7 @@ import pytest
 import redis
 from flask_jwt_extended import create_access_token
 
-from serving import create_app
+from serving import close_app, create_app
 from serving.protection import current_limiter
 from warehouse.config import SettingsError
 from warehouse.controldb import transaction
@@ -41,7 +41,7 @@ def make_app():
     yield build
     for app in apps:
         _delete_redis_keys(app)
-        app.extensions["shoplake.engine"].dispose()
+        close_app(app)
 
 
 @pytest.fixture

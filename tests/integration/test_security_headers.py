@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from flask import Blueprint, Response
 
-from serving import create_app
+from serving import close_app, create_app
 from serving.api import operation
 from serving.auth.permissions import Permission, require
 
@@ -133,7 +133,7 @@ def test_forwarded_proto_is_honoured_behind_a_trusted_proxy(settings):
         response = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
         assert "Strict-Transport-Security" in response.headers
     finally:
-        app.extensions["shoplake.engine"].dispose()
+        close_app(app)
 
 
 class _PageParts(HTMLParser):

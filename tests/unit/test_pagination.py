@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from serving import close_app
 from serving.errors import ApiError
 from serving.pagination import Keyset, Page, decode_cursor, encode_cursor, paginate
 from warehouse.controldb.models import Tenant
@@ -59,7 +60,7 @@ def test_cursor_signed_with_another_secret_is_refused(app, settings):
     other = create_app(settings.replace(secret_key="another-secret"))
     with other.app_context():
         cursor = encode_cursor(BY_NAME, "m", 3)
-    other.extensions["shoplake.engine"].dispose()
+    close_app(other)
     assert _refused(app, BY_NAME, cursor).status == 400
 
 
