@@ -181,6 +181,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("snapshots_keep", int, 3, "Published mart snapshots kept on disk (the newest ones)."),
     Setting(
+        "mart_cache_entries",
+        int,
+        1024,
+        "Mart-backed answers cached per API worker, keyed by tenant, snapshot and query (0: off).",
+    ),
+    Setting(
         "snapshot_grace_seconds",
         int,
         600,

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.entities import duck
+from warehouse import duck
 from warehouse.entities.sources import Store, all_raw_files, resolve
 from warehouse.entities.specs import SPECS, family
 from warehouse.entities.sql import Query, current_rows
