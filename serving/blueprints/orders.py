@@ -13,9 +13,8 @@ from flask import Blueprint, Response
 from serving.api import operation
 from serving.auth.permissions import Permission, require
 from serving.entities.context import call, store, write_context
+from serving.entities.crud import WRITE_ERRORS, CrudDocs, CrudModels, add_crud_routes
 from serving.entities.idempotent import idempotent
-from serving.entities.listing import list_page
-from serving.schemas.bulk import BulkRequest, BulkResult
 from serving.schemas.orders import (
     OrderCreate,
     OrderListQuery,
@@ -28,86 +27,25 @@ from serving.schemas.orders import (
     StatusHistory,
     StatusUpdate,
 )
-from warehouse.entities import actions, orders, service
+from warehouse.entities import actions, orders
 from warehouse.entities.resources import ORDERS
 
 bp = Blueprint("orders", __name__, url_prefix="/api/v1/orders")
 
-WRITE_ERRORS = (400, 404, 409, 422)
-CREATE_ERRORS = (400, 409, 422)
-
-
-@bp.get("/")
-@require(Permission.DATA_READ)
-@operation(query=OrderListQuery, response=OrderPage, errors=(400, 422))
-def list_orders(query: OrderListQuery) -> OrderPage:
-    """List orders with their items: filters, sort and cursor pagination."""
-    records, cursor = list_page(ORDERS, query)
-    return OrderPage(data=[OrderOut.model_validate(r) for r in records], next_cursor=cursor)
-
-
-@bp.post("/")
-@require(Permission.DATA_WRITE)
-@operation(body=OrderCreate, response=OrderOut, status=201, errors=CREATE_ERRORS)
-def create_order(body: OrderCreate) -> Response:
-    """Create an order with its items; amounts must add up exactly."""
-
-    def run(scope: str, key: str | None) -> tuple[OrderOut, int]:
-        fields = body.model_dump(exclude_unset=True)
-        record = call(service.create, write_context(scope, key), ORDERS, fields)
-        return OrderOut.model_validate(record), 201
-
-    return idempotent(body, run)
-
-
-@bp.get("/<order_id>/")
-@require(Permission.DATA_READ)
-@operation(response=OrderOut, errors=(404,))
-def get_order(order_id: str) -> OrderOut:
-    """Show an order with its items."""
-    return OrderOut.model_validate(call(service.get, store(), ORDERS, order_id))
-
-
-@bp.put("/<order_id>/")
-@require(Permission.DATA_WRITE)
-@operation(body=OrderReplace, response=OrderOut, errors=WRITE_ERRORS)
-def replace_order(order_id: str, body: OrderReplace) -> OrderOut:
-    """Replace an order and its items (a status change must be an allowed transition)."""
-    fields = body.model_dump(exclude_unset=True)
-    write = write_context(f"PUT {order_id}")
-    return OrderOut.model_validate(call(service.replace, write, ORDERS, order_id, fields))
-
-
-@bp.patch("/<order_id>/")
-@require(Permission.DATA_WRITE)
-@operation(body=OrderPatch, response=OrderOut, errors=WRITE_ERRORS)
-def update_order(order_id: str, body: OrderPatch) -> OrderOut:
-    """Change some fields of an order (JSON merge patch; `items` replace all lines)."""
-    patch = body.model_dump(exclude_unset=True)
-    write = write_context(f"PATCH {order_id}")
-    return OrderOut.model_validate(call(service.update, write, ORDERS, order_id, patch))
-
-
-@bp.delete("/<order_id>/")
-@require(Permission.DATA_WRITE)
-@operation(status=204, errors=(404,))
-def delete_order(order_id: str) -> None:
-    """Delete an order and its items."""
-    call(service.delete, write_context(f"DELETE {order_id}"), ORDERS, order_id)
-
-
-@bp.post("/bulk/")
-@require(Permission.DATA_WRITE)
-@operation(body=BulkRequest, response=BulkResult, errors=(400, 422))
-def bulk_orders(body: BulkRequest) -> Response:
-    """Create, update and delete many orders at once, with a result per item."""
-
-    def run(scope: str, key: str | None) -> tuple[BulkResult, int]:
-        write = write_context(scope, key)
-        changes = service.bulk(write, ORDERS, body.create, body.update, body.delete)
-        return BulkResult.of(changes), 200
-
-    return idempotent(body, run)
+add_crud_routes(
+    bp,
+    ORDERS,
+    CrudModels(OrderListQuery, OrderPage, OrderCreate, OrderReplace, OrderPatch, OrderOut),
+    CrudDocs(
+        list="List orders with their items: filters, sort and cursor pagination.",
+        create="Create an order with its items; amounts must add up exactly.",
+        get="Show an order with its items.",
+        replace="Replace an order and its items (a status change must be an allowed transition).",
+        update="Change some fields of an order (JSON merge patch; `items` replace all lines).",
+        delete="Delete an order and its items.",
+        bulk="Create, update and delete many orders at once, with a result per item.",
+    ),
+)
 
 
 @bp.post("/<order_id>/update_status/")
