@@ -1,0 +1,175 @@
+"""Mart endpoint latency and throughput under gunicorn on loopback, beside a trivial endpoint.
+
+Generates the ``large`` preset's tenant sizes (``--scale`` of them, ``--tenants`` tenants),
+builds and publishes the marts with the real build job, starts ``shoplake serve`` and drives
+each endpoint with ``--clients`` concurrent keep-alive-free clients for ``--duration`` seconds:
+summary overview, top selling, RFM segment list, sales metrics, search first page, and
+``/healthz`` as the baseline. Reports req/s, p50/p90/p99 and the ratio to the baseline, once
+with the answer cache on (dashboards repeat their queries; the first request per snapshot pays
+the query) and once with it off (``SHOPLAKE_MART_CACHE_ENTRIES=0``: every request queries the
+marts), plus the server's peak PSS.
+
+Uses ``wrk`` when it is on PATH (``apt-get install wrk``; a C client leaves the two cores to the
+server), else a Python client, which is slower and says so in the output.
+
+Run: ``uv run python benchmarks/serve.py --scale 0.05``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import (  # noqa: E402
+    MemorySampler,
+    free_port,
+    start_server,
+    stop_server,
+)
+from benchmarks.loadgen import fetch, run_load  # noqa: E402
+from ingestion.generator import PRESETS, generate, tenant_definitions  # noqa: E402
+from pipelines.build import run_build  # noqa: E402
+from warehouse.config import load_settings  # noqa: E402
+from warehouse.controldb import make_engine, make_session_factory, transaction, upgrade  # noqa: E402
+from warehouse.controlplane import apikeys  # noqa: E402
+from warehouse.controlplane import tenants as tenant_service  # noqa: E402
+from warehouse.entities.sources import TAIL_LOOKBACK  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+SCALED = ("products", "customers", "orders")
+
+
+def endpoints(end: date) -> dict[str, str]:
+    """Return the measured paths by name: a 30-day window ending on the data's last day."""
+    start = end - timedelta(days=29)
+    window = f"start_date={start}&end_date={end}"
+    return {
+        "trivial (/healthz)": "/healthz",
+        "summary overview": f"/api/v1/analytics/summary/overview/?{window}",
+        "top selling": "/api/v1/products/top_selling/?limit=10",
+        "rfm segments": "/api/v1/customers/segments/",
+        "sales metrics": f"/api/v1/metrics/sales/?group_by=day&{window}",
+        "search first page": "/api/v1/orders/search/?limit=50",
+    }
+
+
+def build_warehouse(work: Path, args: argparse.Namespace) -> tuple[Path, str, date]:
+    """Generate, build and publish; return the var dir, a read key and the data's last day."""
+    var_dir = work / "var"
+    url = f"sqlite:///{var_dir / 'control.db'}"
+    var_dir.mkdir(parents=True)
+    upgrade(url)
+    engine = make_engine(url)
+    with transaction(make_session_factory(engine), write=True) as session:
+        ids = {
+            tenant.slug: tenant_service.create_tenant(session, **tenant.control_fields()).id
+            for tenant in tenant_definitions(args.preset, args.tenants)
+        }
+        key = apikeys.create_key(session, next(iter(ids.values())), "bench", ["read"]).secret
+    engine.dispose()
+    sizes = PRESETS[args.preset].sizes
+    overrides = {name: max(1, round(getattr(sizes, name) * args.scale)) for name in SCALED}
+    settings = load_settings({"var_dir": var_dir, "database_url": url}, environ={})
+    started = time.perf_counter()
+    generate(args.preset, settings.lake_root, fmt="parquet", overrides=overrides,
+             tenants=args.tenants, tenant_ids=ids, progress=False, workers=2)  # fmt: skip
+    seconds = time.perf_counter() - started
+    print(f"generated {overrides} x {args.tenants} tenant(s) in {seconds:.0f} s")
+    settle(settings, ids, args.settle)
+    started = time.perf_counter()
+    run_build(settings, full_refresh=True)
+    print(f"built and published in {time.perf_counter() - started:.0f} s")
+    return var_dir, key, sizes.end
+
+
+def settle(settings, ids: dict[str, int], seconds: float) -> None:
+    """Wait, then land a trickle of new orders, so the bulk load is older than the tail.
+
+    Reads take rows landed within TAIL_LOOKBACK of the snapshot's watermark from the raw tail
+    (ingestion stamps rows before they are committed). Right after a bulk import every row is
+    that recent; in steady state only the last few minutes are, which is what is measured.
+    """
+    print(f"settling {seconds:.0f} s so the bulk load leaves the raw tail")
+    time.sleep(seconds)
+    generate("tiny", settings.lake_root, fmt="parquet", overrides={"orders": 20}, seed=7,
+             tenants=len(ids), tenant_ids=ids, progress=False)  # fmt: skip
+
+
+def measure(var_dir: Path, key: str, paths: dict[str, str], args, cache: bool) -> dict:
+    """Serve ``var_dir`` and load every path in turn; return figures by endpoint name."""
+    port = free_port()
+    env = {} if cache else {"SHOPLAKE_MART_CACHE_ENTRIES": "0"}
+    server = start_server(var_dir, port, args.workers, **env)
+    sampler = MemorySampler(server.pid)
+    sampler.start()
+    results = {}
+    try:
+        for name, path in paths.items():
+            url = f"http://127.0.0.1:{port}{path}"
+            first_ms = fetch(url, key)  # raises unless 200: a missing route fails the run
+            load = run_load(url, key, args.clients, args.duration)
+            results[name] = {"first_request_ms": round(first_ms, 1), **load}
+    finally:
+        sampler.stop()
+        stop_server(server)
+    baseline = results["trivial (/healthz)"]["requests_per_s"]
+    for figures in results.values():
+        figures["ratio_to_trivial"] = round(figures["requests_per_s"] / baseline, 3)
+    return {"server_peak_pss_mb": round(sampler.peak_pss_kb / 1024), "endpoints": results}
+
+
+def report(title: str, figures: dict) -> None:
+    print(f"\n{title} (server peak PSS {figures['server_peak_pss_mb']} MB)")
+    print(f"{'endpoint':22} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+          f"{'ratio':>6} {'first ms':>9} {'errors':>6}")  # fmt: skip
+    for name, f in figures["endpoints"].items():
+        print(f"{name:22} {f['requests_per_s']:8.0f} {f['p50_ms']:8.1f} {f['p90_ms']:8.1f} "
+              f"{f['p99_ms']:8.1f} {f['ratio_to_trivial']:6.2f} {f['first_request_ms']:9.1f} "
+              f"{f['errors']:6d}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", default="large", choices=sorted(PRESETS))
+    parser.add_argument("--scale", type=float, default=0.05, help="share of the preset's sizes")
+    parser.add_argument("--tenants", type=int, default=1)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=TAIL_LOOKBACK.total_seconds() + 10,
+        help="seconds between the bulk load and the build (0: measure a fresh import)",
+    )
+    parser.add_argument("--keep", action="store_true", help="reuse benchmarks/out/serve if built")
+    args = parser.parse_args()
+    work = OUT / "serve"
+    summary_file = work / "warehouse.json"
+    if args.keep and summary_file.exists():
+        saved = json.loads(summary_file.read_text())
+        var_dir, key, end = Path(saved["var_dir"]), saved["key"], date.fromisoformat(saved["end"])
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        var_dir, key, end = build_warehouse(work, args)
+        summary_file.write_text(json.dumps({"var_dir": str(var_dir), "key": key, "end": str(end)}))
+    paths = endpoints(end)
+    figures = {
+        "args": vars(args),
+        "cached": measure(var_dir, key, paths, args, cache=True),
+        "uncached": measure(var_dir, key, paths, args, cache=False),
+    }
+    report("answer cache on", figures["cached"])
+    report("answer cache off", figures["uncached"])
+    (OUT / "serve.json").write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
