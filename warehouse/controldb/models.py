@@ -520,3 +520,24 @@ class UniqueValue(Base):
     value: Mapped[str] = mapped_column(String(256))
     entity_id: Mapped[str] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DashboardWidget(Base):
+    """A saved dashboard widget of one user in one tenant: an analytics answer, placed.
+
+    ``kind`` names the analytics answer (overview, sales ...) and ``config`` its parameters,
+    validated per kind by the API; only the owning user sees or changes the row.
+    """
+
+    __tablename__ = "dashboard_widgets"
+    __table_args__ = (Index("ix_dashboard_widgets_owner", "tenant_id", "user_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
