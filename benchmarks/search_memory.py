@@ -1,0 +1,202 @@
+"""Streaming a 100,000-order search page from the running server: peak memory, first byte, rows/s.
+
+    uv run python benchmarks/search_memory.py [--orders 100000] [--limit 100000] [--workers 2]
+
+Generates one tenant with ``--orders`` orders (the `small` preset's shape, scaled) into a fresh
+lake, builds and publishes the marts with the real build job, starts ``shoplake serve``
+(gunicorn) on 127.0.0.1 and asks for one page of ``--limit`` orders in three shapes: NDJSON and
+JSON with the default fields, and NDJSON with every field (customer joined, lines nested). Each
+shape gets a freshly started server, so its peak is its own.
+
+Two states of the lake are measured:
+
+* ``just loaded``: right after the bulk load every order is still in the raw tail (reads take
+  rows landed up to 5 minutes before the snapshot's watermark from the raw zone again), so each
+  query also deduplicates 100,000 raw versions;
+* ``settled`` (skip with ``--no-settle``): after waiting out those 5 minutes, one more order
+  landed and an incremental build; reads are the compacted state plus a tiny tail, the steady
+  state of a shop.
+
+Reports per shape the time to the first body byte, the total time, rows/s and bytes, and the
+server's peak memory: PSS summed over master and workers (what the tree really occupies; the
+forked workers share the preloaded app) and the largest single-process RSS, next to the idle
+figures. Target: peak under 200 MB. Figures go to ``benchmarks/out/search_memory.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import dagster as dg  # noqa: E402
+
+from benchmarks.harness import MemorySampler, free_port, start_server, stop_server  # noqa: E402
+from ingestion.generator import generate, tenant_definitions  # noqa: E402
+from pipelines.build import run_build  # noqa: E402
+from warehouse.config import Settings, load_settings  # noqa: E402
+from warehouse.contracts import validate_records  # noqa: E402
+from warehouse.controldb import make_engine, make_session_factory, transaction, upgrade  # noqa: E402
+from warehouse.controlplane import apikeys  # noqa: E402
+from warehouse.controlplane import tenants as tenant_service  # noqa: E402
+from warehouse.entities.sources import TAIL_LOOKBACK  # noqa: E402
+from warehouse.lake.writer import batch_id_for, land_batch  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+ALL_FIELDS = (
+    "id,order_number,customer_id,status,currency,subtotal_minor,discount_minor,tax_minor,"
+    "shipping_minor,total_minor,created_at,updated_at,payment,customer_email,customer_name,items"
+)
+SHAPES = {
+    "ndjson, default fields": {"format": "ndjson"},
+    "json, default fields": {"format": "json"},
+    "ndjson, every field": {"format": "ndjson", "fields": ALL_FIELDS},
+}
+
+
+def prepare(var_dir: Path, orders: int) -> tuple[Settings, str]:
+    """Create the tenant and a read key, generate its orders, build; return settings and key."""
+    url = f"sqlite:///{var_dir / 'control.db'}"
+    var_dir.mkdir(parents=True)
+    upgrade(url)
+    engine = make_engine(url)
+    (tenant,) = tenant_definitions("small", 1)
+    with transaction(make_session_factory(engine), write=True) as session:
+        tenant_id = tenant_service.create_tenant(session, **tenant.control_fields()).id
+        key = apikeys.create_key(session, tenant_id, "bench", ["read"]).secret
+    engine.dispose()
+    settings = load_settings({"var_dir": var_dir, "database_url": url}, environ={})
+    sizes = {"orders": orders, "customers": max(1000, orders // 5), "products": 2000}
+    started = time.perf_counter()
+    overrides = {**sizes, "price_samples": 1}
+    ids = {tenant.slug: tenant_id}
+    generate("small", settings.lake_root, tenants=1, fmt="parquet", progress=False,
+             tenant_ids=ids, overrides=overrides)  # fmt: skip
+    print(f"generated {orders} orders in {time.perf_counter() - started:.0f} s", flush=True)
+    build(settings, full_refresh=True)
+    return settings, key
+
+
+def build(settings: Settings, full_refresh: bool) -> None:
+    """Run the real build job and publish."""
+    started = time.perf_counter()
+    run_build(settings, full_refresh=full_refresh, instance=dg.DagsterInstance.ephemeral())
+    print(f"built and published in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def settle(settings: Settings, loaded_at: float) -> None:
+    """Wait until the bulk load is older than the tail look-back, land one order, build again."""
+    wait = loaded_at + TAIL_LOOKBACK.total_seconds() + 30 - time.time()
+    if wait > 0:
+        print(f"waiting {wait:.0f} s for the load to leave the raw tail window", flush=True)
+        time.sleep(wait)
+    when = "2026-10-31T12:00:00+01:00"
+    line = {"id": "bench-late", "order_number": "L-1", "status": "paid", "currency": "EUR",
+            "subtotal_minor": 100, "total_minor": 100, "created_at": when, "updated_at": when,
+            "items": [
+                {"product_id": "prod-0000001", "sku": "x", "name": "x", "quantity": 1,
+                 "unit_price_minor": 100}]}  # fmt: skip
+    tables, errors = validate_records("order", [json.dumps(line).encode()])
+    assert not errors, errors
+    land_batch(settings.lake_root, 1, batch_id_for(1, "bench-late", 0), tables, source="api")
+    build(settings, full_refresh=False)
+
+
+def stream_once(port: int, key: str, params: dict[str, str]) -> dict[str, float]:
+    """Fetch one page and read it to the end; return timings, rows and bytes."""
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    started = time.perf_counter()
+    connection.request("GET", f"/api/v1/orders/search/?{query}", headers={"X-API-Key": key})
+    response = connection.getresponse()
+    if response.status != 200:
+        raise RuntimeError(f"{response.status}: {response.read()[:500]!r}")
+    first = response.read(1)
+    first_byte = time.perf_counter() - started
+    size, newlines, tail = 1, first.count(b"\n"), first
+    while chunk := response.read(1 << 16):
+        size, newlines = size + len(chunk), newlines + chunk.count(b"\n")
+        tail = (tail + chunk)[-4096:]
+    total = time.perf_counter() - started
+    connection.close()
+    rows = _rows(params.get("format"), newlines, tail)
+    return {"first_byte_ms": first_byte * 1000, "total_s": total, "rows": rows,
+            "rows_per_s": rows / total, "mb": size / 1e6}  # fmt: skip
+
+
+def _rows(fmt: str | None, newlines: int, tail: bytes) -> int:
+    if fmt == "ndjson":
+        trailer = json.loads(tail.rstrip(b"\n").rsplit(b"\n", 1)[-1])
+        assert trailer["_page"]["count"] == newlines - 1, trailer
+        return trailer["_page"]["count"]
+    return json.loads(b"{" + tail.rsplit(b'],"next_cursor"', 1)[1].split(b",", 1)[1])["count"]
+
+
+def measure(var_dir: Path, key: str, args: argparse.Namespace) -> dict:
+    """Serve every shape from a freshly started server; keep timings and peak memory."""
+    results = {}
+    for name, shape in SHAPES.items():
+        port = free_port()
+        server = start_server(var_dir, port, args.workers)
+        try:
+            idle = MemorySampler(server.pid)
+            idle.start()
+            time.sleep(1)
+            idle.stop()
+            sampler = MemorySampler(server.pid)
+            sampler.start()
+            params = {"limit": str(args.limit), **shape}
+            runs = [stream_once(port, key, params) for _ in range(args.repeats)]
+            sampler.stop()
+        finally:
+            stop_server(server)
+        results[name] = {
+            "rows": runs[-1]["rows"],
+            "first_byte_ms": [round(r["first_byte_ms"], 1) for r in runs],
+            "total_s": [round(r["total_s"], 2) for r in runs],
+            "rows_per_s": round(max(r["rows_per_s"] for r in runs)),
+            "body_mb": round(runs[-1]["mb"], 1),
+            "idle_pss_mb": round(idle.peak_pss_kb / 1024, 1),
+            "peak_pss_mb": round(sampler.peak_pss_kb / 1024, 1),
+            "idle_process_rss_mb": round(idle.peak_process_rss_kb / 1024, 1),
+            "peak_process_rss_mb": round(sampler.peak_process_rss_kb / 1024, 1),
+        }
+        print(name, json.dumps(results[name]), flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--limit", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-settle", action="store_true", help="skip the settled state")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="shoplake-search-bench-"))
+    report = {"orders": args.orders, "limit": args.limit, "workers": args.workers, "states": {}}
+    try:
+        settings, key = prepare(work / "var", args.orders)
+        loaded_at = time.time()
+        print("state: just loaded", flush=True)
+        report["states"]["just loaded"] = measure(settings.var_dir, key, args)
+        if not args.no_settle:
+            settle(settings, loaded_at)
+            print("state: settled", flush=True)
+            report["states"]["settled"] = measure(settings.var_dir, key, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "search_memory.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""SQL of one chunk of a search page over the current orders (snapshot plus raw tail).
+
+One top-N: filters and the keyset condition, then the first ``limit + 1`` matches in
+``(created_at, id)`` order (the extra row tells whether more follow), projected. Customers are
+joined (left: guests have none) only for ``q`` or a customer field; lines are aggregated only
+when ``items`` is asked for, and only for the chunk's orders. Every value is a bound parameter;
+only names from the allow-list in :mod:`warehouse.search.spec` are spliced into the text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from warehouse.entities.sql import Query
+from warehouse.search.spec import FIELDS, OrderSearch
+
+KEY_COLUMNS = ("__key_created_at", "__key_id")
+CUSTOMER_COLUMNS = (
+    "c.email as __customer_email, c.first_name as __customer_first_name, "
+    "c.last_name as __customer_last_name"
+)
+# The API's item shape, in line order, from the lake's order_items columns.
+ITEMS = (
+    "list(struct_pack(line_number := line_number, product_id := product_id, "
+    "variant_id := variant_id, sku := sku, name := name, quantity := quantity, "
+    "unit_price_minor := unit_price_minor, discount_minor := discount_minor) "
+    "order by line_number)"
+)
+CUSTOMERS_JOIN = "left join customers as c on c.id = o.customer_id"
+# Only the page's orders: the semi-join keeps the aggregate as small as the page.
+ITEMS_JOIN = (
+    f"left join (select order_id, {ITEMS} as items from order_items "
+    "where order_id in (select id from search_page) group by order_id) as i on i.order_id = o.id"
+)
+NAME = "lower(concat_ws(' ', o.__customer_first_name, o.__customer_last_name))"
+
+
+def page_sql(
+    query: Query, search: OrderSearch, limit: int, after: tuple[datetime, str] | None
+) -> str:
+    """Return the select of up to ``limit + 1`` rows: projected fields, then the cursor key.
+
+    ``query`` already holds the current-rows CTEs (orders, order_items, and customers when
+    :attr:`OrderSearch.needs_customers`); only the ``items`` field adds a CTE of its own.
+    """
+    clauses = _filters(query, search)
+    if after is not None:
+        clauses.append(_after(query, search.descending, after))
+    direction = "desc" if search.descending else "asc"
+    order = f"o.created_at {direction}, o.id {direction}"
+    rows = "orders"
+    if search.needs_customers:
+        rows = f"(select o.*, {CUSTOMER_COLUMNS} from orders as o {CUSTOMERS_JOIN})"
+    where = " and ".join(clauses) or "true"
+    # A literal, not a parameter: DuckDB plans ORDER BY + LIMIT as a top-N (memory bounded by
+    # the limit) only when it knows the limit; a bound $limit makes it sort every match.
+    top = f"from {rows} as o where {where} order by {order} limit {int(limit) + 1:d}"
+    if "items" not in search.fields:
+        return f"select {_projection(search)} {top}"
+    query.ctes.append(f"search_page as materialized (select o.* {top})")
+    return f"select {_projection(search)} from search_page as o {ITEMS_JOIN} order by {order}"
+
+
+def _projection(search: OrderSearch) -> str:
+    columns = [f'{FIELDS[name]} as "{name}"' for name in search.fields]
+    columns += [f"o.created_at as {KEY_COLUMNS[0]}", f"o.id as {KEY_COLUMNS[1]}"]
+    return ", ".join(columns)
+
+
+def _filters(query: Query, search: OrderSearch) -> list[str]:
+    clauses = []
+    if search.start is not None:
+        clauses.append(f"o.created_at >= {query.bind('f_start', search.start)}")
+    if search.end is not None:
+        clauses.append(f"o.created_at < {query.bind('f_end', search.end)}")
+    if search.min_total_minor is not None:
+        clauses.append(f"o.total_minor >= {query.bind('f_min_total', search.min_total_minor)}")
+    if search.max_total_minor is not None:
+        clauses.append(f"o.total_minor <= {query.bind('f_max_total', search.max_total_minor)}")
+    if search.statuses is not None:
+        statuses = query.bind("f_statuses", list(search.statuses))
+        clauses.append(f"list_contains({statuses}, o.status)")
+    if search.product_ids is not None:
+        ids = query.bind("f_product_ids", list(search.product_ids))
+        clauses.append(
+            f"o.id in (select order_id from order_items where list_contains({ids}, product_id))"
+        )
+    if search.q is not None:
+        q = query.bind("f_q", search.q)
+        clauses.append(
+            f"(contains({NAME}, lower({q})) "
+            f"or contains(lower(coalesce(o.__customer_email, '')), lower({q})))"
+        )
+    return clauses
+
+
+def _after(query: Query, descending: bool, after: tuple[datetime, str]) -> str:
+    created, key = query.bind("after_created_at", after[0]), query.bind("after_id", after[1])
+    past = "<" if descending else ">"
+    return f"(o.created_at {past} {created} or (o.created_at = {created} and o.id {past} {key}))"
