@@ -347,6 +347,18 @@ SETTINGS: tuple[Setting, ...] = (
         300,
         "A running job whose worker has not reported for this long is taken over by another worker.",
     ),
+    Setting(
+        "export_retention_hours",
+        int,
+        72,
+        "Finished report exports (`/api/v1/reports/export/`) are removed this long after they finished.",
+    ),
+    Setting(
+        "export_chunk_rows",
+        int,
+        65_536,
+        "Rows per report export chunk: each is written, fsynced and checkpointed before the next, and an interrupted export resumes from the last one. A multiple of 16384 keeps Parquet row groups whole.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

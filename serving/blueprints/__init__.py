@@ -6,16 +6,24 @@ from flask import Flask
 
 from serving import openapi
 from serving.blueprints import (
+    analytics,
     auth,
+    customer_analytics,
     customers,
+    dashboard_widgets,
+    exports,
     health,
     image_files,
     images,
     ingest,
     keys,
+    metrics,
+    order_analytics,
+    order_search,
     orders,
     payments,
     prices,
+    product_analytics,
     products,
     stock,
     tenants,
@@ -45,5 +53,13 @@ def register_blueprints(app: Flask) -> None:
         image_files.bp,
         payments.bp,
         webhooks.bp,
+        order_search.bp,
+        metrics.bp,
+        product_analytics.bp,
+        order_analytics.bp,
+        customer_analytics.bp,
+        analytics.bp,
+        dashboard_widgets.bp,
+        exports.bp,
     ):
         app.register_blueprint(blueprint)

@@ -6,9 +6,11 @@ A feature that needs background work adds its kind here, pointing at a function 
 
 from __future__ import annotations
 
+from warehouse import exports
 from warehouse.jobs.runner import Handler
 from warehouse.media import bulk
 
 HANDLERS: dict[str, Handler] = {
     bulk.KIND: bulk.run_bulk_upload,
+    exports.KIND: exports.run_export,
 }
