@@ -104,7 +104,9 @@ def list_records(store: Store, resource: Resource, request: ListRequest) -> Page
         if request.after is not None:
             clauses.append(_after(query, column, descending, request.after))
         direction = "desc" if descending else "asc"
-        limit = query.bind("limit", request.limit + 1)
+        # A literal (an int we validated) lets DuckDB plan a bounded top-N instead of a full
+        # sort; a bound parameter makes it sort every matching row.
+        limit = int(request.limit) + 1
         return (
             f"select * from {quote(resource.name)} where {' and '.join(clauses) or 'true'} "
             f"order by {quote(column)} {direction}, id {direction} limit {limit}"
