@@ -1,10 +1,10 @@
 {#-
   Incremental facts read only raw rows landed since their watermark, and apply them as changes.
 
-  * The watermark is the newest `_ingested_at` already in the fact. Rows landed up to
-    `incremental_lookback_minutes` before it are read again, because a batch's `_ingested_at` is
-    stamped before its file becomes visible: a slow batch may appear after a faster, later one
-    was built. Reading a row twice is harmless (the latest version of a key wins either way).
+  * The watermark is the newest `_ingested_at` already in the fact. Some rows before it are read
+    again (`incremental_since`), because a batch's `_ingested_at` is stamped before its file
+    becomes visible: a slow batch may appear after a faster, later one was built. Reading a row
+    twice is harmless (the latest version of a key wins either way).
   * The filter is rendered as literals on the raw columns (the `date=` partition and the
     time-zoned _ingested_at_tz), so DuckDB skips older partitions by path and older batch files by
     their Parquet statistics: the cost of a run follows the new data, not the whole history.
@@ -23,7 +23,7 @@
         {%- if watermark is none -%}
             1 = 1
         {%- else -%}
-            {%- set since = watermark - modules.datetime.timedelta(minutes=var('incremental_lookback_minutes')) -%}
+            {%- set since = incremental_since(watermark) -%}
             {{ ingested_date }} >= cast({{ dbt.string_literal(since.strftime('%Y-%m-%d')) }} as date)
             and {{ ingested_at }} > cast(
                 {{ dbt.string_literal(since.strftime('%Y-%m-%d %H:%M:%S.%f+00:00')) }}
@@ -35,12 +35,39 @@
 
 
 {#-
-  A predicate on a raw source: true for rows landed at or before var('raw_watermark') (an ISO
-  8601 instant the pipelines take before a build), so a build includes exactly the raw data its
-  published snapshot says it does, however much lands meanwhile. Always true when unset.
+  Where an incremental run starts reading, given its fact's watermark (a zone-less UTC
+  datetime). The pipelines know which batches were still landing when the previous build looked
+  (pipelines/lib/rereads.py) and say so in SHOPLAKE_REREAD_FROM:
+    * `none`: nothing was, so every batch stamped up to the watermark has been read: read
+      what landed after it;
+    * an ISO 8601 instant: the oldest such batch's stamp; read from that instant on (itself
+      included) when it is older than the watermark;
+    * unset (a plain `dbt build`, or after a failed build): `incremental_lookback_minutes`.
+  Read only while models run (`execute`), so a new value never makes dbt re-parse.
+-#}
+{% macro incremental_since(watermark) -%}
+    {%- set reread = env_var('SHOPLAKE_REREAD_FROM', '') if execute else '' -%}
+    {%- set tick = modules.datetime.timedelta(microseconds=1) -%}
+    {%- if reread == 'none' -%}
+        {{ return(watermark) }}
+    {%- elif reread -%}
+        {%- set pending = modules.datetime.datetime.fromisoformat(reread).astimezone(modules.pytz.utc).replace(tzinfo=none) -%}
+        {{ return([watermark, pending] | min - tick) }}
+    {%- else -%}
+        {{ return(watermark - modules.datetime.timedelta(minutes=var('incremental_lookback_minutes'))) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+  A predicate on a raw source: true for rows landed at or before the build's raw watermark (an
+  ISO 8601 instant the pipelines take before a build, in SHOPLAKE_RAW_WATERMARK, else
+  var('raw_watermark')), so a build includes exactly the raw data its published snapshot says
+  it does, however much lands meanwhile. Always true when unset. The environment variable is
+  read only while models run, so a new watermark every build keeps dbt's partial parsing.
 -#}
 {% macro landed_by_raw_watermark() -%}
-    {%- set watermark = var('raw_watermark') -%}
+    {%- set watermark = (env_var('SHOPLAKE_RAW_WATERMARK', '') if execute else '') or var('raw_watermark') -%}
     {%- if not watermark -%}
         1 = 1
     {%- else -%}
@@ -79,6 +106,12 @@
 {#-
   Strategy `apply_changes`: the new relation holds every changed key (unique_key) with its
   current rows, or one tombstone row (is_deleted) when the key is gone. Replace the key's rows.
+  Keys compare null-safe (a stock SKU has no variant_id). Finding the rows to delete scans the
+  whole table, so a run without changes (often: a ledger when only orders landed) skips it.
+
+  A model with `meta: {record_changes: true}` also leaves `<table>__changes`: the rows it
+  replaced and the rows it inserted in its latest incremental run (empty when nothing changed),
+  so a model built from it can recompute only what those rows touch (`change_log`).
 -#}
 {% macro get_incremental_apply_changes_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -86,18 +119,52 @@
     {%- set keys = arg_dict['unique_key'] -%}
     {%- set keys = [keys] if keys is string else keys -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set changed = run_query('select count(*) from ' ~ changes).columns[0].values()[0] -%}
+    {%- set matches -%}
+        exists (
+            select 1
+            from {{ changes }} as changes
+            where
+            {%- for key in keys %}
+                {{ null_safe_equal('changes.' ~ key, target ~ '.' ~ key) }}{{ ' and' if not loop.last }}
+            {%- endfor %}
+        )
+    {%- endset -%}
+    {%- if config.get('meta', {}).get('record_changes') %}
+    create or replace table {{ change_log(target) }} as
+    select {{ columns }} from {{ target }} where {{ matches if changed else 'false' }}
+    union all
+    select {{ columns }} from {{ changes }} where not is_deleted;
+    {% endif -%}
+    {%- if changed == 0 -%}
+    select 0 as nothing_changed
+    {%- else -%}
     delete from {{ target }}
-    where exists (
-        select 1
-        from {{ changes }} as changes
-        where
-        {%- for key in keys %}
-            changes.{{ key }} = {{ target }}.{{ key }}{{ ' and' if not loop.last }}
-        {%- endfor %}
-    );
+    where {{ matches }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
     from {{ changes }}
     where not is_deleted
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The change log a `record_changes` model leaves beside itself. -#}
+{% macro change_log(relation) -%}
+    {{ return(api.Relation.create(
+        database=relation.database,
+        schema=relation.schema,
+        identifier=relation.identifier ~ '__changes',
+    )) }}
+{%- endmacro %}
+
+
+{#-
+  Whether a model may recompute only what its input's change log touches: only in an incremental
+  run of a pipelines build that follows a completed one (SHOPLAKE_REREAD_FROM set). After a
+  failed build the log holds only the latest run's changes, so the model recomputes everything.
+-#}
+{% macro change_log_usable() -%}
+    {{ return(is_incremental() and execute and env_var('SHOPLAKE_REREAD_FROM', '') != '') }}
 {%- endmacro %}

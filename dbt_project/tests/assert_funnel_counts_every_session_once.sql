@@ -1,3 +1,6 @@
+-- Adds up whole marts: full-refresh and scheduled builds only (macros/tests/scope.sql).
+{{ config(tags=['whole_table']) }}
+
 -- Per tenant, the funnel's sessions are exactly the distinct sessions of the events.
 with event_sessions as (
     select

@@ -1,3 +1,6 @@
+-- Adds up whole marts: full-refresh and scheduled builds only (macros/tests/scope.sql).
+{{ config(tags=['whole_table']) }}
+
 -- Per tenant, product revenue and units equal the counted order lines of current products,
 -- and category revenue equals product revenue: no line counted twice, lost, or moved tenant.
 with counted_lines as (

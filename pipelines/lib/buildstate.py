@@ -31,12 +31,14 @@ class BuildState:
     full_refresh: bool
     watermark: datetime | None
     at: datetime
+    # The oldest raw batch still landing when the build started (pipelines/lib/rereads.py).
+    pending_since: datetime | None = None
 
     def as_json(self) -> dict:
         """Return the state as JSON-able data."""
         data = asdict(self)
-        data["watermark"] = self.watermark.isoformat() if self.watermark else None
-        data["at"] = self.at.isoformat()
+        for name in ("watermark", "at", "pending_since"):
+            data[name] = _instant(getattr(self, name))
         return data
 
 
@@ -45,11 +47,25 @@ def state_path(warehouse_dir: Path) -> Path:
     return Path(warehouse_dir) / STATE_FILE
 
 
+def _instant(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parsed(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 def write_state(
-    warehouse_dir: Path, status: str, run_id: str, full_refresh: bool, watermark: datetime | None
+    warehouse_dir: Path,
+    status: str,
+    run_id: str,
+    full_refresh: bool,
+    watermark: datetime | None,
+    pending_since: datetime | None = None,
 ) -> BuildState:
     """Record the state of the build database (atomically)."""
-    state = BuildState(status, run_id, full_refresh, watermark, datetime.now(UTC))
+    now = datetime.now(UTC)
+    state = BuildState(status, run_id, full_refresh, watermark, now, pending_since)
     Path(warehouse_dir).mkdir(parents=True, exist_ok=True)
     write_atomic(state_path(warehouse_dir), json.dumps(state.as_json()).encode())
     return state
@@ -61,13 +77,13 @@ def read_state(warehouse_dir: Path) -> BuildState | None:
         raw = json.loads(state_path(warehouse_dir).read_text())
     except FileNotFoundError:
         return None
-    watermark = datetime.fromisoformat(raw["watermark"]) if raw["watermark"] else None
     return BuildState(
         raw["status"],
         raw["run_id"],
         raw["full_refresh"],
-        watermark,
+        _parsed(raw["watermark"]),
         datetime.fromisoformat(raw["at"]),
+        _parsed(raw.get("pending_since")),
     )
 
 

@@ -4,7 +4,10 @@ The manifest is parsed when missing or older than any project file, so `dagster 
 `shoplake build` and the tests always load the graph of the models on disk. Builds use their own
 target folder beside the build database (one build at a time, so it is safe to reuse, and
 dbt's partial parsing then skips unchanged files), and get the lake and database paths as
-absolute ``SHOPLAKE_*`` variables for the duration of the dbt call.
+absolute ``SHOPLAKE_*`` variables for the duration of the dbt call. Values that change with every
+build (the raw watermark) travel as environment variables read only when models run, never as
+``--vars``: changed vars make dbt re-parse the whole project (~5 s), env vars read at run time
+leave partial parsing intact.
 """
 
 from __future__ import annotations
@@ -68,9 +71,9 @@ def dbt_environ(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def dbt_environment(settings: Settings) -> Iterator[None]:
-    """Set the dbt path variables for a block, then restore what was there."""
-    wanted = dbt_environ(settings)
+def dbt_environment(settings: Settings, extra: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Set the dbt path variables (and ``extra`` ones) for a block, then restore what was there."""
+    wanted = {**dbt_environ(settings), **(extra or {})}
     saved = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
     try:

@@ -22,17 +22,26 @@ import polars as pl
 import pytest
 
 from tests.integration.marts_reference import raw
-from tests.integration.marts_reference.build import AS_OF, BOUNDED_FACTS, paths
+from tests.integration.marts_reference.build import (
+    AS_OF,
+    BOUNDED_FACTS,
+    CHANGE_LOG_READERS,
+    paths,
+)
 from tests.integration.marts_reference.compare import differences
 from tests.integration.marts_reference.marts import KEYS, reference_marts
 
 REPO = Path(__file__).resolve().parents[2]
 # Every incremental model and its key; marts are compared with the reference as well.
-INCREMENTAL = {f"marts.{mart}": key for mart, key in KEYS.items()} | {
-    "staging.stg_shop__events": ["tenant_id", "event_id"],
-    "staging.stg_shop__stock_events": ["tenant_id", "stock_event_id"],
-    "staging.stg_shop__price_events": ["tenant_id", "price_event_id"],
-}
+INCREMENTAL = (
+    {f"marts.{mart}": key for mart, key in KEYS.items()}
+    | CHANGE_LOG_READERS
+    | {
+        "staging.stg_shop__events": ["tenant_id", "event_id"],
+        "staging.stg_shop__stock_events": ["tenant_id", "stock_event_id"],
+        "staging.stg_shop__price_events": ["tenant_id", "price_event_id"],
+    }
+)
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -47,6 +56,7 @@ class Build:
     full_db: Path
     incremental_target: Path
     bounded_db: Path
+    fallback_db: Path
     before_changes: datetime
     first_run_refunds: int
     touched: dict[str, dict[str, str]]
@@ -65,6 +75,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     return Build(
         p["lake"], p["incremental_db"].parent / "control" / "tenants.parquet",
         p["incremental_db"], p["full_db"], p["incremental_target"], p["bounded_db"],
+        p["fallback_db"],
         datetime.fromisoformat(summary["before_changes"]), summary["first_run_refunds"],
         summary["touched"],
     )  # fmt: skip
@@ -96,6 +107,12 @@ def test_incremental_build_equals_full_refresh(build: Build, relation: str) -> N
     incremental, full = read(build.incremental_db, relation), read(build.full_db, relation)
     assert incremental.schema == full.schema
     assert not differences(incremental, full, INCREMENTAL[relation])
+
+
+@pytest.mark.parametrize("relation", list(CHANGE_LOG_READERS))
+def test_recomputing_without_change_logs_ends_where_full_refresh_does(build: Build, relation):
+    fallback, full = read(build.fallback_db, relation), read(build.full_db, relation)
+    assert not differences(fallback, full, CHANGE_LOG_READERS[relation])
 
 
 def test_tenants_keep_their_own_zone_currency_and_rows(build: Build) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def control_url(controldb_template, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def warehouse(control_url, tmp_path_factory) -> Warehouse:
+def warehouse(control_url, tmp_path_factory) -> Iterator[Warehouse]:
     root = tmp_path_factory.mktemp("warehouse")
     settings = load_settings(
         {
@@ -101,9 +102,10 @@ def warehouse(control_url, tmp_path_factory) -> Warehouse:
     engine.dispose()
     generate("tiny", settings.lake_root, fmt="parquet", tenant_ids=ids, progress=False)
     generate("tiny", root / "records", fmt="ndjson", progress=False)
-    instance = dg.DagsterInstance.ephemeral()
-    first = run_build(settings, full_refresh=True, instance=instance)
-    return Warehouse(settings, ids, first, root / "records", instance)
+    # Disposed at the end: an ephemeral instance left to the garbage collector warns.
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = run_build(settings, full_refresh=True, instance=instance)
+        yield Warehouse(settings, ids, first, root / "records", instance)
 
 
 def land_orders(warehouse: Warehouse, slug: str, records: list[dict], key: str) -> None:

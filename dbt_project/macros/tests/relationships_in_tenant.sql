@@ -7,7 +7,8 @@
     select
         child.tenant_id,
         child.{{ column_name }}
-    from {{ model }} as child
+    -- `model` may be a filtered subquery with an alias of its own (a test's `where`).
+    from (select * from {{ model }}) as child
     where child.{{ column_name }} is not null
         and not exists (
             select 1

@@ -23,16 +23,6 @@ line_totals as (
     group by tenant_id, order_id
 ),
 
-refund_totals as (
-    select
-        tenant_id,
-        order_id,
-        {{ int_sum('amount_minor') }} as refunded_minor
-    from {{ ref('fct_refunds') }}
-    where is_succeeded
-    group by tenant_id, order_id
-),
-
 localized as (
     select
         -- ids
@@ -48,7 +38,7 @@ localized as (
         orders.tax_minor,
         orders.shipping_minor,
         orders.total_minor,
-        coalesce(refund_totals.refunded_minor, 0) as refunded_minor,
+        orders.amount_refunded_minor as refunded_minor,
         -- flags
         orders.is_paid and orders.currency = tenants.currency as counts_in_sales,
         orders.total_minor >= tenants.high_value_order_minor as is_high_value,
@@ -62,9 +52,6 @@ localized as (
     left join line_totals
         on orders.tenant_id = line_totals.tenant_id
         and orders.order_id = line_totals.order_id
-    left join refund_totals
-        on orders.tenant_id = refund_totals.tenant_id
-        and orders.order_id = refund_totals.order_id
 ),
 
 -- A customer's first counted order makes them "new" in that day's and hour's sales.

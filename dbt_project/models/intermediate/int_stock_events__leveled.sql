@@ -1,12 +1,56 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'product_id', 'variant_id'],
+    meta={'record_changes': true},
+) }}
 
 -- A table, not a view: two marts read it, and its running sums sort every stock event.
 -- Each stock event with the SKU's level before and after it. Events of a SKU (product and
 -- variant) apply in (occurred_at, stock_event_id) order: a `set` is a stock count and replaces the
 -- level, a `delta` adds to it; the level before a SKU's first count is 0.
-with stock_events as (
+-- Incremental by SKU (an event moves every later level of its SKU): the SKUs the stock events
+-- changed in this build touch (stg_shop__stock_events__changes, old and new rows) are
+-- recomputed whole, and a SKU left without events leaves a tombstone. Its own changes are
+-- recorded for mart_stock_movements.
+with all_stock_events as (
     select * from {{ ref('stg_shop__stock_events') }}
 ),
+
+{% if change_log_usable() -%}
+affected_skus as (
+    select distinct tenant_id, product_id, variant_id
+    from {{ change_log(ref('stg_shop__stock_events')) }}
+),
+
+-- `exists` rather than a join: the affected set is the side to hash (none: no scan at all).
+stock_events as (
+    select all_stock_events.*
+    from all_stock_events
+    where exists (
+        select 1
+        from affected_skus
+        where all_stock_events.tenant_id = affected_skus.tenant_id
+            and all_stock_events.product_id = affected_skus.product_id
+            and {{ null_safe_equal('all_stock_events.variant_id', 'affected_skus.variant_id') }}
+    )
+),
+{%- elif is_incremental() -%}
+-- After a failed build the change log is incomplete: every SKU, held or current.
+affected_skus as (
+    select tenant_id, product_id, variant_id from all_stock_events
+    union
+    select tenant_id, product_id, variant_id from {{ this }}
+),
+
+stock_events as (
+    select * from all_stock_events
+),
+{%- else -%}
+stock_events as (
+    select * from all_stock_events
+),
+{%- endif %}
 
 segmented as (
     select
@@ -59,8 +103,38 @@ final as (
             order by occurred_at desc, stock_event_id desc
         ) = 1 as is_latest,
         -- timestamps
-        occurred_at
+        occurred_at,
+        -- lineage
+        _ingested_at,
+        false as is_deleted
     from leveled
+    {%- if is_incremental() %}
+
+    union all
+
+    select
+        tenant_id,
+        null as stock_event_id,
+        product_id,
+        variant_id,
+        null as kind,
+        null as reason,
+        null as quantity,
+        null as level_before,
+        null as level_after,
+        null as is_latest,
+        null as occurred_at,
+        null as _ingested_at,
+        true as is_deleted
+    from affected_skus
+    where not exists (
+        select 1
+        from stock_events
+        where stock_events.tenant_id = affected_skus.tenant_id
+            and stock_events.product_id = affected_skus.product_id
+            and {{ null_safe_equal('stock_events.variant_id', 'affected_skus.variant_id') }}
+    )
+    {%- endif %}
 )
 
-select * from final
+{{ emit_changes('final') }}

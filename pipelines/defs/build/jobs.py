@@ -26,7 +26,9 @@ warehouse_build = dg.define_asset_job(
 )
 
 
-def build_run_config(full_refresh: bool = False, dbt_vars: dict[str, str] | None = None) -> dict:
+def build_run_config(
+    full_refresh: bool = False, dbt_vars: dict[str, str] | None = None, all_tests: bool = False
+) -> dict:
     """Return the run config of an incremental (default) or full-refresh build."""
-    config = {"full_refresh": full_refresh, "vars": dict(dbt_vars or {})}
+    config = {"full_refresh": full_refresh, "all_tests": all_tests, "vars": dict(dbt_vars or {})}
     return {"ops": {DBT_OP: {"config": config}}}

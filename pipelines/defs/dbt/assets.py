@@ -2,21 +2,23 @@
 
 Facts are incremental by default; ``full_refresh: true`` in the run config rebuilds everything
 and must give identical marts. The raw watermark taken here (newest ``_ingested_at`` when the
-build starts) goes to dbt as the ``raw_watermark`` var; dbt reads no raw row newer than it, so
-the snapshot's manifest says exactly which raw data it includes.
+build starts) goes to dbt as SHOPLAKE_RAW_WATERMARK; dbt reads no raw row newer than it, so the
+snapshot's manifest says exactly which raw data it includes. What else a build tells dbt, and
+which tests it runs: pipelines/lib/buildplan.py.
 """
 
-import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.lib.buildstate import BUILDING, BUILT, write_state
+from pipelines.lib.buildplan import dbt_plan
+from pipelines.lib.buildstate import BUILDING, BUILT, read_state, write_state
 from pipelines.lib.dbt import dbt_environment, dbt_project, target_dir
 from pipelines.lib.rawzone import raw_watermark
+from pipelines.lib.rereads import oldest_pending
 from pipelines.lib.resources import BuildLockResource, ShoplakeResource
 from pipelines.lib.translator import ShoplakeTranslator
 
@@ -26,19 +28,15 @@ PARTIAL = "partial"
 
 
 class DbtBuildConfig(dg.Config):
-    """How to run dbt: incrementally (default) or from scratch, plus extra project vars."""
+    """How to run dbt: incrementally (default) or from scratch, plus extra project vars.
+
+    An incremental build tests only what it changed unless ``all_tests`` (the schedule's
+    builds set it, so everything is tested at least that often).
+    """
 
     full_refresh: bool = False
+    all_tests: bool = False
     vars: dict[str, str] = {}
-
-
-def dbt_build_args(config: DbtBuildConfig, watermark: datetime | None) -> list[str]:
-    """Return the `dbt build` arguments for a config and raw watermark."""
-    variables: dict[str, Any] = dict(config.vars)
-    if watermark is not None:
-        variables["raw_watermark"] = watermark.isoformat()
-    args = ["build", "--vars", json.dumps(variables, sort_keys=True)]
-    return [*args, "--full-refresh"] if config.full_refresh else args
 
 
 @dbt_assets(
@@ -57,17 +55,23 @@ def warehouse_dbt(
     """Build staging, intermediate and mart models and run their tests."""
     settings = shoplake.settings()
     folder = settings.warehouse_file.resolve().parent
+    # The watermark first: a batch stamped before it but not yet visible is pending after it.
     watermark = raw_watermark(settings.lake_root)
+    pending = oldest_pending(settings.lake_root, watermark, datetime.now(UTC))
+    plan = dbt_plan(
+        config.full_refresh, config.all_tests, config.vars, read_state(folder), watermark
+    )
     run_id = context.run.run_id
-    write_state(folder, BUILDING, run_id, config.full_refresh, watermark)
-    with dbt_environment(settings):
+    write_state(folder, BUILDING, run_id, config.full_refresh, watermark, pending)
+    with dbt_environment(settings, plan.environ):
         # The op context: given the asset context, dagster-dbt calls a deprecated accessor.
         invocation = dbt.cli(
-            dbt_build_args(config, watermark),
+            plan.args,
             context=context.op_execution_context,
             target_path=target_dir(settings),
         )
     yield from invocation.stream()
     # A subset run leaves other models at an older watermark: publishable only after a full one.
     whole = set(context.selected_asset_keys) == set(warehouse_dbt.keys)
-    write_state(folder, BUILT if whole else PARTIAL, run_id, config.full_refresh, watermark)
+    status = BUILT if whole else PARTIAL
+    write_state(folder, status, run_id, config.full_refresh, watermark, pending)

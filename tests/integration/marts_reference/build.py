@@ -4,8 +4,10 @@ The session fixture of tests/integration/test_marts_reference.py runs this in a 
 dbt is imported and the project parsed once for every invocation (dbtRunner with a reused
 manifest), and dbt's process-wide state (logging, DuckDB handles) never touches pytest's.
 
-Steps: generate `tiny` into <root>/lake and write the tenants export; first `dbt run` with the
-refunds withheld (an entity without files); land the second wave (changes.py); incremental
+Steps: generate `tiny` into <root>/lake and write the tenants export; land the first Stripe
+payments (payment_changes.py); first `dbt run` with the refunds withheld (an entity without
+files); land the second wave (changes.py, payment_changes.py) and change a tenant's settings;
+incremental
 `dbt build` (every data and unit test) into <root>/warehouse; `dbt run --full-refresh` into a
 fresh <root>/warehouse-full; the facts alone, bounded by the raw watermark taken before the
 changes, into <root>/warehouse-bounded. Writes <root>/summary.json.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -24,12 +27,24 @@ import polars as pl
 from ingestion.generator import generate, tenant_definitions
 from tests.integration.marts_reference import raw
 from tests.integration.marts_reference.changes import land_changes
+from tests.integration.marts_reference.payment_changes import (
+    choose_orders,
+    land_first_payments,
+    land_second_payments,
+)
 
 PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
 AS_OF = date(2026, 11, 1)
 # Lookback 0: the incremental run must really read only what landed after its watermark.
 DBT_VARS = {"as_of_date": AS_OF.isoformat(), "incremental_lookback_minutes": 0}
-BOUNDED_FACTS = ("fct_orders", "fct_order_items", "fct_refunds")
+BOUNDED_FACTS = ("fct_orders", "fct_order_items", "fct_refunds", "fct_payments")
+# Models that recompute only what their input's change log touches (record_changes).
+CHANGE_LOG_READERS = {
+    "intermediate.int_stock_events__leveled": ["tenant_id", "stock_event_id"],
+    "marts.mart_stock_movements": ["tenant_id", "product_id", "variant_id", "movement_date"],
+    "intermediate.int_sessions__summarized": ["tenant_id", "session_id"],
+    "marts.mart_event_funnel": ["tenant_id", "funnel_date"],
+}
 # Tenant ids as the control DB would give them, with a few settings overridden.
 TENANT_IDS = {"kaffeehaus-berlin": 11, "pacific-outfitters": 22, "tokyo-zakka": 33}
 SETTINGS = {
@@ -45,6 +60,8 @@ SETTINGS = {
     ),
     33: None,
 }
+# Changed before the incremental build: its price series must all be recomputed.
+FINAL_SETTINGS = {**SETTINGS, 33: json.dumps({"price_anomaly_threshold_pct": 10.0})}
 # 00:30 on 1 November in each tenant's zone (31 October in UTC for two of them).
 LOCAL_MIDNIGHT = {
     11: "2026-10-31T23:30:00+00:00",
@@ -61,17 +78,18 @@ def paths(root: Path) -> dict[str, Path]:
         "incremental_db": root / "warehouse" / "build.duckdb",
         "full_db": root / "warehouse-full" / "build.duckdb",
         "bounded_db": root / "warehouse-bounded" / "build.duckdb",
+        "fallback_db": root / "warehouse-fallback" / "build.duckdb",
         "incremental_target": root / "target-incremental",
         "summary": root / "summary.json",
     }
 
 
-def write_tenants(path: Path) -> None:
+def write_tenants(path: Path, settings: dict[int, str | None]) -> None:
     """Write the control-plane tenants export the pipelines would write before a build."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = [
         {"tenant_id": TENANT_IDS[t.slug], "slug": t.slug, "timezone": t.timezone,
-         "currency": t.currency, "settings": SETTINGS[TENANT_IDS[t.slug]]}
+         "currency": t.currency, "settings": settings[TENANT_IDS[t.slug]]}
         for t in tenant_definitions("tiny")
     ]  # fmt: skip
     pl.DataFrame(rows, schema_overrides={"tenant_id": pl.Int64}).write_parquet(path)
@@ -85,11 +103,16 @@ class Dbt:
 
         self.runner_class, self.lake, self.manifest = dbtRunner, lake, None
 
-    def __call__(self, args: list[str], warehouse: Path, target: Path, variables=DBT_VARS):
-        """Run one dbt command against ``warehouse``; raise with dbt's message if it fails."""
+    def __call__(self, args: list[str], warehouse: Path, target: Path, variables=DBT_VARS,
+                 reread: str = ""):  # fmt: skip
+        """Run one dbt command against ``warehouse``; raise with dbt's message if it fails.
+
+        ``reread`` "none" stands for the pipelines after a completed build: change logs are
+        trusted and each incremental model reads from its watermark (pipelines/lib/rereads.py).
+        """
         os.environ.update(
             SHOPLAKE_LAKE_DIR=str(self.lake), SHOPLAKE_WAREHOUSE_PATH=str(warehouse),
-            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false", SHOPLAKE_REREAD_FROM=reread,
         )  # fmt: skip
         os.environ.pop("SHOPLAKE_TENANTS_FILE", None)  # the export sits beside the database
         common = ["--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
@@ -116,8 +139,12 @@ def main(root: Path) -> None:
     p = paths(root)
     generate("tiny", p["lake"], fmt="parquet", tenant_ids=TENANT_IDS, progress=False)
     for db in (p["incremental_db"], p["full_db"], p["bounded_db"]):
-        write_tenants(db.parent / "control" / "tenants.parquet")
+        write_tenants(db.parent / "control" / "tenants.parquet", FINAL_SETTINGS)
+    write_tenants(p["incremental_db"].parent / "control" / "tenants.parquet", SETTINGS)
     dbt = Dbt(p["lake"])
+    paid = {t: choose_orders(p["lake"], t) for t in TENANT_IDS.values()}
+    for tenant_id, orders in paid.items():
+        land_first_payments(p["lake"], tenant_id, orders)
     # The first build runs before any refund has landed: an entity without files must work.
     p["held"].mkdir()
     (p["lake"] / "raw" / "refunds").rename(p["held"] / "refunds")
@@ -128,7 +155,15 @@ def main(root: Path) -> None:
     (p["held"] / "refunds").rename(p["lake"] / "raw" / "refunds")
     before_changes = raw.newest_landing(p["lake"])
     touched = {t: land_changes(p["lake"], t, LOCAL_MIDNIGHT[t]) for t in TENANT_IDS.values()}
-    dbt(["build"], p["incremental_db"], p["incremental_target"])
+    write_tenants(p["incremental_db"].parent / "control" / "tenants.parquet", FINAL_SETTINGS)
+    for tenant_id, orders in paid.items():
+        land_second_payments(p["lake"], tenant_id, orders, touched[tenant_id]["deleted_order"])
+    dbt(["build"], p["incremental_db"], p["incremental_target"], reread="none")
+    # After a failed build the change logs are not trusted: models built from them recompute
+    # everything incrementally, and must still end where the others do.
+    shutil.copytree(p["incremental_db"].parent, p["fallback_db"].parent)
+    readers = [relation.split(".")[1] for relation in CHANGE_LOG_READERS]
+    dbt(["run", "-s", *readers], p["fallback_db"], root / "target-fallback")
     dbt(["run", "--full-refresh"], p["full_db"], root / "target-full")
     # A build bounded by the raw watermark taken before the changes sees none of them.
     bounded = {**DBT_VARS, "raw_watermark": before_changes.isoformat() + "+00:00"}

@@ -3,12 +3,14 @@
 Everything goes through the record contracts and the lake writer, as CRUD and ingestion would:
 an order re-landed with a line dropped and a new refund, deleted orders (one with refunds),
 customers, products, refunds, stock and storefront events, a new order around the tenant's
-midnight that is also sent twice in one batch and retried as a whole in another batch.
+midnight that is also sent twice in one batch and retried as a whole in another batch, and price
+events inserted into a series, deleted, and moved to another series, and a stock event inserted
+into a SKU's history, and an event that moves its session's start two days back.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -108,9 +110,12 @@ def land_changes(lake: Path, tenant_id: int, midnight_utc: str) -> dict[str, str
     delete(lake, tenant_id, "delete-refund", "refund", [touched["deleted_refund"]])
     delete(lake, tenant_id, "delete-customer", "customer", [touched["deleted_customer"]])
     delete(lake, tenant_id, "delete-product", "product", [touched["deleted_product"]])
+    _change_prices(lake, tenant_id)
     for entity, contract in (("stock_events", "stock_event"), ("events", "event")):
         first = raw.current(lake, entity).filter(mine).sort("id").get_column("id")[0]
         delete(lake, tenant_id, f"delete-{entity}", contract, [first])
+    _add_stock_event(lake, tenant_id)
+    _start_session_earlier(lake, tenant_id)
     return touched
 
 
@@ -145,3 +150,50 @@ def _update_customer(lake: Path, tenant_id: int) -> None:
     record["created_at"] = _stamp(row["created_at"])
     record["updated_at"] = "2026-10-30T08:00:00+00:00"
     land(lake, tenant_id, "update-customer", "customer", [record])
+
+
+def _change_prices(lake: Path, tenant_id: int) -> None:
+    prices = raw.current(lake, "price_events").filter(pl.col("tenant_id") == tenant_id)
+    series = ["product_id", "variant_id"]
+    long = prices.group_by(series).len().filter(pl.col("len") >= 3).sort(series).head(3)
+    first, second, third = (
+        prices.join(long.slice(i, 1), on=series, nulls_equal=True).sort("occurred_at", "id")
+        for i in range(3)
+    )
+    e0, e1 = first.row(0, named=True), first.row(1, named=True)
+    # Between the first two events of a series: the second's previous price changes.
+    inserted = {
+        "id": "price-test-new", "product_id": e0["product_id"], "variant_id": e0["variant_id"],
+        "price_minor": e0["price_minor"] * 3, "currency": e0["currency"],
+        "occurred_at": _stamp(e0["occurred_at"] + (e1["occurred_at"] - e0["occurred_at"]) / 2),
+    }  # fmt: skip
+    moved = third.row(1, named=True)
+    moved = {k: moved[k] for k in ("id", "price_minor", "currency")} | {
+        "product_id": e0["product_id"], "variant_id": e0["variant_id"],
+        "occurred_at": _stamp(moved["occurred_at"]),
+    }  # fmt: skip
+    land(lake, tenant_id, "change-prices", "price_event", [inserted, moved])
+    delete(lake, tenant_id, "delete-price", "price_event", [second.row(0, named=True)["id"]])
+
+
+def _add_stock_event(lake: Path, tenant_id: int) -> None:
+    # A delta in the middle of the busiest SKU's history: every later level moves.
+    stock = raw.current(lake, "stock_events").filter(pl.col("tenant_id") == tenant_id)
+    sku = ["product_id", "variant_id"]
+    busiest = stock.group_by(sku).len().sort("len", *sku, descending=True).head(1)
+    events = stock.join(busiest, on=sku, nulls_equal=True).sort("occurred_at", "id")
+    middle = events.row(events.height // 2, named=True)
+    record = {"id": "stock-test-new", "product_id": middle["product_id"],
+              "variant_id": middle["variant_id"], "kind": "delta", "quantity": -3,
+              "reason": "damage", "occurred_at": _stamp(middle["occurred_at"])}  # fmt: skip
+    land(lake, tenant_id, "new-stock-event", "stock_event", [record])
+
+
+def _start_session_earlier(lake: Path, tenant_id: int) -> None:
+    # The session now starts two days earlier: it leaves one funnel day for another.
+    events = raw.current(lake, "events").filter(pl.col("tenant_id") == tenant_id)
+    latest = events.sort("session_id", "occurred_at").row(-1, named=True)
+    record = {"id": "event-test-earlier", "type": "page_viewed", "session_id": latest["session_id"],
+              "customer_id": latest["customer_id"],
+              "occurred_at": _stamp(latest["occurred_at"] - timedelta(days=2))}  # fmt: skip
+    land(lake, tenant_id, "earlier-event", "event", [record])

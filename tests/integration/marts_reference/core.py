@@ -1,5 +1,5 @@
-"""Reference facts and dimensions: current versions of orders, lines, refunds, payments,
-products and customers, in the marts' column names."""
+"""Reference facts and dimensions: current versions of orders, lines, refunds, products and
+customers, in the marts' column names (payments and the orders' money: payments.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ PAID = ["paid", "fulfilled", "refunded", "partially_refunded"]
 
 
 def fct_orders(lake: Path) -> pl.DataFrame:
-    """One row per current order."""
+    """One row per current order (without the money columns payments.order_money adds)."""
     orders = raw.current(lake, "orders")
     return orders.select(
         "tenant_id", pl.col("id").alias("order_id"), "order_number", "customer_id", "status",
@@ -43,20 +43,6 @@ def fct_refunds(lake: Path) -> pl.DataFrame:
     return refunds.select(
         "tenant_id", pl.col("id").alias("refund_id"), "order_id", "status", "reason", "currency",
         "amount_minor", (pl.col("status") == "succeeded").alias("is_succeeded"), "created_at",
-        "_batch_id", "_ingested_at",
-    )  # fmt: skip
-
-
-def fct_payments(lake: Path) -> pl.DataFrame:
-    """One row per current order that carries payment details."""
-    orders = raw.current(lake, "orders")
-    payment = ["payment_provider", "payment_status", "payment_reference"]
-    carrying = orders.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in payment))
-    return carrying.select(
-        "tenant_id", ("order:" + pl.col("id")).alias("payment_id"), pl.col("id").alias("order_id"),
-        pl.lit("order").alias("payment_source"), pl.col("payment_provider").alias("provider"),
-        pl.col("payment_status").alias("status"), pl.col("payment_reference").alias("reference"),
-        "currency", pl.col("total_minor").alias("amount_minor"), "created_at", "updated_at",
         "_batch_id", "_ingested_at",
     )  # fmt: skip
 

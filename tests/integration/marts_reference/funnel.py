@@ -17,9 +17,12 @@ def funnel(events: pl.DataFrame, tenants: dict[int, dict]) -> pl.DataFrame:
     for e in events.iter_rows(named=True):
         sessions[(e["tenant_id"], e["session_id"])].append(e)
     days = defaultdict(lambda: [0] * (len(STEPS) + 1))
+    landed = defaultdict(list)
     for (tenant_id, _), session in sessions.items():
         started = min(e["occurred_at"] for e in session)
-        counts = days[(tenant_id, local_day(started, tenants[tenant_id]["timezone"]))]
+        day = (tenant_id, local_day(started, tenants[tenant_id]["timezone"]))
+        landed[day] += [e["_ingested_at"] for e in session]
+        counts = days[day]
         counts[0] += 1
         types = {e["type"] for e in session}
         for depth, step in enumerate(STEPS, start=1):
@@ -27,7 +30,8 @@ def funnel(events: pl.DataFrame, tenants: dict[int, dict]) -> pl.DataFrame:
                 break
             counts[depth] += 1
     rows = []
-    for (tenant_id, day), (sessions_, view, cart, checkout, order) in days.items():
+    for key, (sessions_, view, cart, checkout, order) in days.items():
+        tenant_id, day = key
         rows.append({
             "tenant_id": tenant_id, "funnel_date": day, "session_count": sessions_,
             "product_view_sessions": view, "add_to_cart_sessions": cart,
@@ -35,5 +39,6 @@ def funnel(events: pl.DataFrame, tenants: dict[int, dict]) -> pl.DataFrame:
             "view_to_cart_rate": ratio(cart, view), "cart_to_checkout_rate": ratio(checkout, cart),
             "checkout_to_order_rate": ratio(order, checkout),
             "view_to_order_rate": ratio(order, view),
+            "timezone": tenants[tenant_id]["timezone"], "_ingested_at": max(landed[key]),
         })  # fmt: skip
     return pl.DataFrame(rows, infer_schema_length=None)

@@ -95,5 +95,7 @@ def movements(stock_events: pl.DataFrame, tenants: dict[int, dict]) -> pl.DataFr
             "adjusted_units": units({"adjustment", "correction"}),
             "closing_level": events[-1]["after"],
             "net_change": events[-1]["after"] - events[0]["before"],
+            "timezone": tenants[tenant_id]["timezone"],
+            "_ingested_at": max(e["_ingested_at"] for e in events),
         })  # fmt: skip
     return pl.DataFrame(rows, infer_schema_length=None)

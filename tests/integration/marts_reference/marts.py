@@ -12,6 +12,7 @@ from tests.integration.marts_reference import (
     customers,
     funnel,
     inventory,
+    payments,
     products,
     raw,
     sales,
@@ -42,11 +43,12 @@ KEYS: dict[str, list[str]] = {
 def reference_marts(lake: Path, tenants_file: Path, as_of: date) -> dict[str, pl.DataFrame]:
     """Return every mart computed independently of dbt."""
     tenants = {t["tenant_id"]: t for t in raw.tenants(tenants_file).iter_rows(named=True)}
+    refunds, paid = core.fct_refunds(lake), payments.fct_payments(lake)
     out = {
-        "fct_orders": core.fct_orders(lake),
+        "fct_orders": payments.order_money(core.fct_orders(lake), paid, refunds),
         "fct_order_items": core.fct_order_items(lake),
-        "fct_refunds": core.fct_refunds(lake),
-        "fct_payments": core.fct_payments(lake),
+        "fct_refunds": refunds,
+        "fct_payments": paid,
         "dim_products": core.dim_products(lake),
         "dim_customers": core.dim_customers(lake),
     }

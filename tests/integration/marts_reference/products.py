@@ -113,6 +113,8 @@ def price_history(price_events: pl.DataFrame, tenants: dict[int, dict]) -> pl.Da
                 "is_anomaly": bool(previous) and abs(change) * 100 >= threshold * previous,
                 "occurred_at": e["occurred_at"],
                 "price_date": local_day(e["occurred_at"], tenant["timezone"]),
+                "anomaly_threshold_pct": threshold, "timezone": tenant["timezone"],
+                "_ingested_at": e["_ingested_at"],
             })  # fmt: skip
             previous = e["price_minor"]
     return pl.DataFrame(rows, infer_schema_length=None)

@@ -1,38 +1,83 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'funnel_date'],
+) }}
+
 -- The storefront funnel per tenant-local day: product view -> add to cart -> checkout -> order.
 -- A session belongs to the day of its first event and reaches a step when it had that step's
 -- event and reached every step before it (in any order), so each step is a subset of the last.
-with events as (
-    select * from {{ ref('stg_shop__events') }}
-),
-
-tenants as (
+-- Incremental by day: the days of the sessions int_sessions__summarized recomputed in this
+-- build (before and after), and every day of a tenant whose time zone changed, are recounted;
+-- a day left without sessions leaves a tombstone.
+with tenants as (
     select * from {{ ref('stg_control__tenants') }}
 ),
 
-sessions as (
+all_sessions as (
     select
-        tenant_id,
-        session_id,
-        min(occurred_at) as started_at,
-        max(case when event_type = 'product_viewed' then 1 else 0 end) as has_view,
-        max(case when event_type = 'product_added_to_cart' then 1 else 0 end) as has_cart,
-        max(case when event_type = 'checkout_started' then 1 else 0 end) as has_checkout,
-        max(case when event_type = 'order_completed' then 1 else 0 end) as has_order
-    from events
-    group by tenant_id, session_id
+        sessions.*,
+        tenants.timezone,
+        {{ local_date('sessions.started_at', 'tenants.timezone') }} as funnel_date
+    from {{ ref('int_sessions__summarized') }} as sessions
+    inner join tenants
+        on sessions.tenant_id = tenants.tenant_id
 ),
+
+{% if is_incremental() -%}
+affected_days as (
+    {%- if change_log_usable() %}
+    select changed.tenant_id, {{ local_date('changed.started_at', 'tenants.timezone') }} as funnel_date
+    from {{ change_log(ref('int_sessions__summarized')) }} as changed
+    inner join tenants
+        on changed.tenant_id = tenants.tenant_id
+
+    union
+
+    select held.tenant_id, held.funnel_date
+    from {{ this }} as held
+    left join tenants
+        on held.tenant_id = tenants.tenant_id
+    where tenants.tenant_id is null
+        or held.timezone <> tenants.timezone
+    {%- else %}
+    -- After a failed build the change log is incomplete: every day, held or current.
+    select tenant_id, funnel_date from all_sessions
+
+    union
+
+    select tenant_id, funnel_date from {{ this }}
+    {%- endif %}
+),
+
+-- `exists` rather than a join: the affected set is the side to hash (none: no scan at all).
+sessions as (
+    select all_sessions.*
+    from all_sessions
+    where exists (
+        select 1
+        from affected_days
+        where all_sessions.tenant_id = affected_days.tenant_id
+            and all_sessions.funnel_date = affected_days.funnel_date
+    )
+),
+{%- else -%}
+sessions as (
+    select * from all_sessions
+),
+{%- endif %}
 
 steps as (
     select
-        sessions.tenant_id,
-        {{ local_date('sessions.started_at', 'tenants.timezone') }} as funnel_date,
+        tenant_id,
+        funnel_date,
+        timezone,
+        _ingested_at,
         has_view as reached_view,
         has_view * has_cart as reached_cart,
         has_view * has_cart * has_checkout as reached_checkout,
         has_view * has_cart * has_checkout * has_order as reached_order
     from sessions
-    inner join tenants
-        on sessions.tenant_id = tenants.tenant_id
 ),
 
 daily as (
@@ -43,12 +88,14 @@ daily as (
         {{ int_sum('reached_view') }} as product_view_sessions,
         {{ int_sum('reached_cart') }} as add_to_cart_sessions,
         {{ int_sum('reached_checkout') }} as checkout_sessions,
-        {{ int_sum('reached_order') }} as order_sessions
+        {{ int_sum('reached_order') }} as order_sessions,
+        max(timezone) as timezone,
+        max(_ingested_at) as _ingested_at
     from steps
     group by tenant_id, funnel_date
 ),
 
-final as (
+day_rows as (
     select
         -- ids
         tenant_id,
@@ -63,8 +110,43 @@ final as (
         {{ ratio('add_to_cart_sessions', 'product_view_sessions') }} as view_to_cart_rate,
         {{ ratio('checkout_sessions', 'add_to_cart_sessions') }} as cart_to_checkout_rate,
         {{ ratio('order_sessions', 'checkout_sessions') }} as checkout_to_order_rate,
-        {{ ratio('order_sessions', 'product_view_sessions') }} as view_to_order_rate
+        {{ ratio('order_sessions', 'product_view_sessions') }} as view_to_order_rate,
+        -- the zone funnel_date was computed in, and lineage
+        timezone,
+        _ingested_at,
+        false as is_deleted
     from daily
+),
+
+final as (
+    select * from day_rows
+    {%- if is_incremental() %}
+
+    union all
+
+    select
+        tenant_id,
+        funnel_date,
+        null as session_count,
+        null as product_view_sessions,
+        null as add_to_cart_sessions,
+        null as checkout_sessions,
+        null as order_sessions,
+        null as view_to_cart_rate,
+        null as cart_to_checkout_rate,
+        null as checkout_to_order_rate,
+        null as view_to_order_rate,
+        null as timezone,
+        null as _ingested_at,
+        true as is_deleted
+    from affected_days
+    where not exists (
+        select 1
+        from sessions
+        where sessions.tenant_id = affected_days.tenant_id
+            and sessions.funnel_date = affected_days.funnel_date
+    )
+    {%- endif %}
 )
 
-select * from final
+{{ emit_changes('final') }}

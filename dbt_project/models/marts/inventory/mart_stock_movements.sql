@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'product_id', 'variant_id'],
+) }}
+
 -- Stock movements per SKU and tenant-local day. Opening and closing levels come from the
 -- running level (int_stock_events__leveled), so net_change includes the effect of stock counts;
 -- the unit columns add up deltas only.
-with levels as (
+-- Incremental by SKU: the SKUs int_stock_events__leveled recomputed in this build (its change
+-- log), and every SKU of a tenant whose time zone changed, are recomputed whole; a SKU left
+-- without events leaves a tombstone.
+with all_levels as (
     select * from {{ ref('int_stock_events__leveled') }}
 ),
 
@@ -9,9 +18,52 @@ tenants as (
     select * from {{ ref('stg_control__tenants') }}
 ),
 
+{% if is_incremental() -%}
+affected_skus as (
+    {%- if change_log_usable() %}
+    select tenant_id, product_id, variant_id
+    from {{ change_log(ref('int_stock_events__leveled')) }}
+
+    union
+
+    select held.tenant_id, held.product_id, held.variant_id
+    from {{ this }} as held
+    left join tenants
+        on held.tenant_id = tenants.tenant_id
+    where tenants.tenant_id is null
+        or held.timezone <> tenants.timezone
+    {%- else %}
+    -- After a failed build the change log is incomplete: every SKU, held or current.
+    select tenant_id, product_id, variant_id from all_levels
+
+    union
+
+    select tenant_id, product_id, variant_id from {{ this }}
+    {%- endif %}
+),
+
+-- `exists` rather than a join: the affected set is the side to hash (none: no scan at all).
+levels as (
+    select all_levels.*
+    from all_levels
+    where exists (
+        select 1
+        from affected_skus
+        where all_levels.tenant_id = affected_skus.tenant_id
+            and all_levels.product_id = affected_skus.product_id
+            and {{ null_safe_equal('all_levels.variant_id', 'affected_skus.variant_id') }}
+    )
+),
+{%- else -%}
+levels as (
+    select * from all_levels
+),
+{%- endif %}
+
 dated as (
     select
         levels.*,
+        tenants.timezone,
         {{ local_date('levels.occurred_at', 'tenants.timezone') }} as movement_date
     from levels
     inner join tenants
@@ -33,7 +85,7 @@ ordered as (
     from dated
 ),
 
-final as (
+day_rows as (
     select
         -- ids
         tenant_id,
@@ -55,9 +107,50 @@ final as (
             as adjusted_units,
         max(case when position_from_end = 1 then level_after end) as closing_level,
         max(case when position_from_end = 1 then level_after end)
-            - max(case when position_in_day = 1 then level_before end) as net_change
+            - max(case when position_in_day = 1 then level_before end) as net_change,
+        -- the zone movement_date was computed in, and lineage
+        max(timezone) as timezone,
+        max(_ingested_at) as _ingested_at,
+        false as is_deleted
     from ordered
     group by tenant_id, product_id, variant_id, movement_date
+),
+
+final as (
+    select * from day_rows
+    {%- if is_incremental() %}
+
+    union all
+
+    select
+        tenant_id,
+        product_id,
+        variant_id,
+        null as movement_date,
+        null as event_count,
+        null as stock_count_events,
+        null as opening_level,
+        null as units_in,
+        null as units_out,
+        null as sold_units,
+        null as restocked_units,
+        null as returned_units,
+        null as damaged_units,
+        null as adjusted_units,
+        null as closing_level,
+        null as net_change,
+        null as timezone,
+        null as _ingested_at,
+        true as is_deleted
+    from affected_skus
+    where not exists (
+        select 1
+        from levels
+        where levels.tenant_id = affected_skus.tenant_id
+            and levels.product_id = affected_skus.product_id
+            and {{ null_safe_equal('levels.variant_id', 'affected_skus.variant_id') }}
+    )
+    {%- endif %}
 )
 
-select * from final
+{{ emit_changes('final') }}

@@ -1,13 +1,96 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'product_id', 'variant_id'],
+) }}
+-- depends_on: {{ ref('base_shop__price_events') }}
+
 -- The price series of each product (or variant) from price events, with the change from the
 -- previous observation. A change is an anomaly when its size is at or above the tenant's
 -- price_anomaly_threshold_pct of the previous price (either direction).
-with price_events as (
-    select * from {{ ref('stg_shop__price_events') }}
-),
-
-tenants as (
+-- Incremental by series (the unit of change, as an event changes its successor's row): a series
+-- with a new, changed, moved or deleted event since the last run is recomputed whole, and so is
+-- every series of a tenant whose time zone or threshold changed; a series left without events
+-- leaves a tombstone.
+with tenants as (
     select * from {{ ref('stg_control__tenants') }}
 ),
+
+{% if is_incremental() -%}
+event_versions as (
+    select tenant_id, price_event_id, product_id, variant_id, is_deleted
+    from {{ ref('base_shop__price_events') }}
+    where {{ landed_since_watermark() }}
+),
+
+changed_tenants as (
+    select held.tenant_id
+    from (select distinct tenant_id, timezone, anomaly_threshold_pct from {{ this }}) as held
+    left join tenants
+        on held.tenant_id = tenants.tenant_id
+    where tenants.tenant_id is null
+        or held.timezone <> tenants.timezone
+        or held.anomaly_threshold_pct <> tenants.price_anomaly_threshold_pct
+),
+
+affected_series as (
+    -- the series new versions belong to
+    select tenant_id, product_id, variant_id
+    from event_versions
+    where not is_deleted
+
+    union
+
+    -- the series changed events belonged to until now (moved or deleted events)
+    select held.tenant_id, held.product_id, held.variant_id
+    from {{ this }} as held
+    where exists (
+        select 1
+        from event_versions
+        where held.tenant_id = event_versions.tenant_id
+            and held.price_event_id = event_versions.price_event_id
+    )
+
+    union
+
+    select held.tenant_id, held.product_id, held.variant_id
+    from {{ this }} as held
+    where held.tenant_id in (select tenant_id from changed_tenants)
+),
+
+-- `exists` rather than a join: the affected set is the side to hash, and when it is empty
+-- DuckDB then never scans the events.
+price_events as (
+    select events.*
+    from {{ ref('stg_shop__price_events') }} as events
+    where exists (
+        select 1
+        from affected_series
+        where events.tenant_id = affected_series.tenant_id
+            and events.product_id = affected_series.product_id
+            and {{ null_safe_equal('events.variant_id', 'affected_series.variant_id') }}
+    )
+),
+
+tombstones as (
+    select
+        affected_series.tenant_id,
+        affected_series.product_id,
+        affected_series.variant_id
+    from affected_series
+    where not exists (
+        select 1
+        from price_events
+        where price_events.tenant_id = affected_series.tenant_id
+            and price_events.product_id = affected_series.product_id
+            and {{ null_safe_equal('price_events.variant_id', 'affected_series.variant_id') }}
+    )
+),
+{%- else -%}
+price_events as (
+    select * from {{ ref('stg_shop__price_events') }}
+),
+{%- endif %}
 
 sequenced as (
     select
@@ -19,7 +102,7 @@ sequenced as (
     from price_events
 ),
 
-final as (
+series_rows as (
     select
         -- ids
         sequenced.tenant_id,
@@ -45,10 +128,42 @@ final as (
         ) as is_anomaly,
         -- timestamps
         sequenced.occurred_at,
-        {{ local_date('sequenced.occurred_at', 'tenants.timezone') }} as price_date
+        {{ local_date('sequenced.occurred_at', 'tenants.timezone') }} as price_date,
+        -- the tenant settings the row was computed with, and lineage
+        tenants.price_anomaly_threshold_pct as anomaly_threshold_pct,
+        tenants.timezone,
+        sequenced._ingested_at,
+        false as is_deleted
     from sequenced
     inner join tenants
         on sequenced.tenant_id = tenants.tenant_id
+),
+
+final as (
+    select * from series_rows
+    {%- if is_incremental() %}
+
+    union all
+
+    select
+        tenant_id,
+        null as price_event_id,
+        product_id,
+        variant_id,
+        null as currency,
+        null as price_minor,
+        null as previous_price_minor,
+        null as change_minor,
+        null as change_pct,
+        null as is_anomaly,
+        null as occurred_at,
+        null as price_date,
+        null as anomaly_threshold_pct,
+        null as timezone,
+        null as _ingested_at,
+        true as is_deleted
+    from tombstones
+    {%- endif %}
 )
 
-select * from final
+{{ emit_changes('final') }}

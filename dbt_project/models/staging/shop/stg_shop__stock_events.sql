@@ -1,10 +1,12 @@
 -- An incremental table rather than a view: this append-mostly ledger is the largest raw
 -- entity, and re-deduplicating all of it for every reader and test would cost each build the
--- whole history. Changes are applied like the facts' (macros/incremental.sql).
+-- whole history. Changes are applied like the facts' (macros/incremental.sql), and recorded so
+-- int_stock_events__leveled recomputes only the SKUs they touch.
 {{ config(
     materialized='incremental',
     incremental_strategy='apply_changes',
     unique_key=['tenant_id', 'stock_event_id'],
+    meta={'record_changes': true},
 ) }}
 
 with versions as (
