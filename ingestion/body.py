@@ -32,11 +32,16 @@ class BodyError(ServiceError):
 
 @dataclass(frozen=True)
 class Chunk:
-    """Up to ``max_rows`` raw records; ``first_row`` is the 1-based row number of the first."""
+    """Up to ``max_rows`` raw records; ``first_row`` is the 1-based row number of the first.
+
+    ``records`` is a list of raw records, or one NDJSON blob of ``rows`` records joined by
+    newlines (see :mod:`ingestion.ndjson`).
+    """
 
     index: int
     first_row: int
-    records: list[bytes]
+    records: list[bytes] | bytes
+    rows: int
 
 
 def gunzip(blocks: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
@@ -228,9 +233,9 @@ def chunked(records: Iterable[bytes], max_rows: int, max_bytes: int) -> Iterator
         batch.append(record)
         size += len(record)
         if len(batch) >= max_rows or size >= max_bytes:
-            yield Chunk(index, first_row, batch)
+            yield Chunk(index, first_row, batch, len(batch))
             index += 1
             first_row += len(batch)
             batch, size = [], 0
     if batch:
-        yield Chunk(index, first_row, batch)
+        yield Chunk(index, first_row, batch, len(batch))

@@ -6,16 +6,10 @@ logs are JSON lines on stderr, command output is plain text on stdout.
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from shoplake.commands.build import build, dagster_ui
-from shoplake.commands.data import compact_command, generate_command, push_command
-from shoplake.commands.demo import demo
-from shoplake.commands.jobs import jobs_group
-from shoplake.commands.keys import keys_group
-from shoplake.commands.serve import init, serve
-from shoplake.commands.tenants import tenants_group
-from shoplake.commands.users import users_group
 from warehouse import logs
 from warehouse.config import SettingsError, load_settings
 
@@ -35,7 +29,49 @@ Run `shoplake COMMAND --help` for the options of each command.
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+# Command name -> "module:attribute". A command's module (and what it imports: Dagster, dbt,
+# the generator) is loaded only when that command runs, so `shoplake serve` starts, and forks
+# its workers from, a process holding just the API's libraries.
+COMMANDS = {
+    "init": "shoplake.commands.serve:init",
+    "serve": "shoplake.commands.serve:serve",
+    "demo": "shoplake.commands.demo:demo",
+    "tenants": "shoplake.commands.tenants:tenants_group",
+    "users": "shoplake.commands.users:users_group",
+    "keys": "shoplake.commands.keys:keys_group",
+    "generate": "shoplake.commands.data:generate_command",
+    "push": "shoplake.commands.data:push_command",
+    "compact": "shoplake.commands.data:compact_command",
+    "jobs": "shoplake.commands.jobs:jobs_group",
+    "export": "shoplake.commands.export:export_group",
+    "build": "shoplake.commands.build:build",
+    "dagster": "shoplake.commands.build:dagster_ui",
+}
+
+
+class LazyGroup(click.Group):
+    """A command group that imports each command's module on first use."""
+
+    def __init__(self, *args, lazy: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, attribute = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="shoplake")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -51,23 +87,6 @@ def main(ctx: click.Context) -> None:
         raise click.ClickException(str(exc)) from None
     logs.configure(settings.log_level)
     ctx.obj = settings
-
-
-for command in (
-    init,
-    serve,
-    demo,
-    tenants_group,
-    users_group,
-    keys_group,
-    generate_command,
-    push_command,
-    compact_command,
-    jobs_group,
-    build,
-    dagster_ui,
-):
-    main.add_command(command)
 
 
 if __name__ == "__main__":

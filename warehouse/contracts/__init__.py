@@ -10,8 +10,10 @@ Public API::
 
 * ``validate_records(entity, rows, *, first_row=1) -> ValidationResult`` (a named tuple
   ``(tables, errors)``). ``rows`` is NDJSON ``bytes`` (blank lines skipped; row number = line
-  number + first_row - 1) or a sequence of records (raw JSON ``bytes``/``msgspec.Raw`` or decoded
-  mappings; element ``i`` is row ``first_row + i``). Invalid rows never sink valid ones.
+  number + first_row - 1), ``NdjsonLines(blob, count)`` (NDJSON already known to hold ``count``
+  lines, none blank: a bulk ingest chunk) or a sequence of records (raw JSON
+  ``bytes``/``msgspec.Raw`` or decoded mappings; element ``i`` is row ``first_row + i``).
+  Invalid rows never sink valid ones.
 * ``RowError(row, field, reason)``: ``row`` is 1-based in the whole request, ``field`` a dotted
   path (``items.0.quantity``; ``$`` = the row as a whole: malformed JSON, not an object).
 * ``CONTRACTS[name] -> Contract`` for ``product, customer, order, event, stock_event,
@@ -37,6 +39,7 @@ row and why. Contracts with free-form JSON (event ``properties``, variant ``attr
 msgspec Structs per line and build Arrow columns field by field. See ``benchmarks/contracts.py``.
 """
 
+from warehouse.contracts.decode import NdjsonLines
 from warehouse.contracts.errors import WHOLE_ROW, RowError
 from warehouse.contracts.registry import (
     CONTRACT_VERSION,
@@ -54,6 +57,7 @@ __all__ = [
     "WHOLE_ROW",
     "Contract",
     "LakeEntity",
+    "NdjsonLines",
     "RowError",
     "ValidationResult",
     "validate_records",

@@ -1,8 +1,9 @@
 """Decode raw records into a wire-schema Arrow table, reporting rows that are not well-typed.
 
 Fast path: the whole chunk goes through Arrow's multi-threaded C++ JSON reader with the
-contract's explicit schema (strict types, unknown fields refused), straight into columns. It
-reads every row or fails as a whole; on failure every line is decoded with a msgspec Struct to
+contract's explicit schema (strict types, unknown fields refused), straight into columns; an
+NDJSON blob without blank lines is read as it is, never split into lines. It reads every row or
+fails as a whole; on failure every line is decoded with a msgspec Struct to
 find the bad rows and say why, and the good lines are read column-wise again. Contracts with
 free-form JSON (event properties, variant attributes) always decode per line and build columns
 from the Structs. Both paths give the same table.
@@ -10,9 +11,10 @@ from the Structs. Both paths give the same table.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 import pyarrow as pa
@@ -23,8 +25,20 @@ from warehouse.contracts.errors import WHOLE_ROW, RowError, from_msgspec
 from warehouse.contracts.fields import Field
 
 MIN_READ_BLOCK = 4 << 20
+_BLANK_INSIDE = re.compile(rb"\n[ \t\r\x0b\x0c]*\n")  # a whitespace-only line between two others
 
-Rows = bytes | bytearray | memoryview | Iterable[Any]
+
+class NdjsonLines(NamedTuple):
+    """NDJSON of exactly ``count`` lines, none of them blank (as an ingest reader cuts a body).
+
+    Decoding it skips the scan for blank lines and the line count that plain bytes need.
+    """
+
+    blob: bytes
+    count: int
+
+
+Rows = NdjsonLines | bytes | bytearray | memoryview | Iterable[Any]
 
 
 class WireContract(Protocol):
@@ -54,6 +68,14 @@ class Decoded:
 
 def decode(contract: WireContract, rows: Rows, first_row: int) -> Decoded:
     """Decode NDJSON bytes or a sequence of records; rows are numbered from ``first_row``."""
+    lines = None
+    if isinstance(rows, NdjsonLines):
+        rows, lines = rows
+    if contract.columnar and isinstance(rows, bytes):
+        table = _whole_blob(contract, rows, lines)
+        if table is not None:
+            numbers = list(range(first_row, first_row + table.num_rows))
+            return Decoded(table, numbers, [], table.num_rows)
     numbers, records, errors, blob = _records(rows, first_row)
     received = len(numbers) + len(errors)
     table = _columnar(contract, records, blob) if contract.columnar and records else None
@@ -67,6 +89,34 @@ def decode(contract: WireContract, rows: Rows, first_row: int) -> Decoded:
     if table is None:
         table = table_from_structs(structs, contract.fields, contract.wire_schema)
     return Decoded(table, kept, errors, received)
+
+
+def _whole_blob(contract: WireContract, blob: bytes, lines: int | None) -> pa.Table | None:
+    """Read NDJSON of well-typed, non-blank lines straight into columns; else None.
+
+    The common case of bulk ingest: no split into lines at all. Blank lines would shift row
+    numbers, so a blob holding any goes the line-by-line way. ``lines`` is the count of lines
+    when the caller knows it and that none is blank.
+    """
+    if lines is None:
+        lines = blob.count(b"\n") + (not blob.endswith(b"\n"))
+        if _has_blank_line(blob):
+            return None
+    if not lines or not _valid_utf8(blob):
+        return None
+    table = _read_json(contract, blob, MIN_READ_BLOCK)
+    # No blank lines, so equal counts mean that every line became exactly one row.
+    return table if table is not None and table.num_rows == lines else None
+
+
+def _has_blank_line(blob: bytes) -> bool:
+    end = len(blob) - blob.endswith(b"\n")
+    first, last = blob.find(b"\n", 0, end), blob.rfind(b"\n", 0, end)
+    return (
+        _BLANK_INSIDE.search(blob, 0, end) is not None
+        or not blob[: first if first >= 0 else end].strip()
+        or not blob[last + 1 : end].strip()
+    )
 
 
 def _records(rows: Rows, first_row: int):
@@ -118,20 +168,20 @@ def _columnar(
     data = blob if blob is not None else b"\n".join(records)
     if not _valid_utf8(data):
         return None
-    table = _read_json(contract, data, records)
+    block = max(MIN_READ_BLOCK, 2 * max(map(len, records)) + 2)
+    table = _read_json(contract, data, block)
     separators = len(records) - 1 + data.endswith(b"\n")
     if (table is None or table.num_rows != len(records)) and data.count(b"\n") > separators:
         # A record spanning lines (a pretty-printed array element): raw CR/LF in valid JSON can
         # only be whitespace between tokens, so blanking them keeps one record per line.
         data = b"\n".join(r.replace(b"\n", b" ").replace(b"\r", b" ") for r in records)
-        table = _read_json(contract, data, records)
+        table = _read_json(contract, data, block)
     # Each non-blank record yields at least one row or an error, so equal counts mean that
     # every record became exactly one row.
     return table if table is not None and table.num_rows == len(records) else None
 
 
-def _read_json(contract: WireContract, data: bytes, records: list[bytes]) -> pa.Table | None:
-    block = max(MIN_READ_BLOCK, 2 * max(map(len, records)) + 2)
+def _read_json(contract: WireContract, data: bytes, block: int) -> pa.Table | None:
     try:
         return pajson.read_json(
             pa.BufferReader(data),
