@@ -38,28 +38,30 @@ import io
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-import numpy as np
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.harness import (  # noqa: E402
+    MemorySampler,
+    cpu_seconds,
+    free_port,
+    memory,
+    process_tree,
+    start_server,
+    stop_server,
+)
 from ingestion.generator import generate  # noqa: E402
 from warehouse.controldb import make_engine, make_session_factory, transaction, upgrade  # noqa: E402
 from warehouse.controldb.models import Tenant  # noqa: E402
 from warehouse.controlplane import apikeys  # noqa: E402
-
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def make_orders(directory: Path, orders: int) -> Path:
@@ -110,101 +112,6 @@ def request_bodies(path: Path, lines: int, compress: bool) -> list[bytes]:
     return [gzip.compress(b, 1) for b in bodies] if compress else bodies
 
 
-class MemorySampler(threading.Thread):
-    """Sample a process tree's memory; keep the peaks (KiB).
-
-    PSS every ``interval`` seconds; tree RSS (~25 ms of CPU per sample, taken from the cores the
-    server is measured on) only every ``tree_every``-th time.
-    """
-
-    def __init__(self, root_pid: int, interval: float = 0.1, tree_every: int = 4) -> None:
-        super().__init__(daemon=True)
-        self.root_pid, self.interval, self.tree_every = root_pid, interval, tree_every
-        self.running = True
-        self.peak: dict[str, int | None] = dict.fromkeys(("tree_rss", "pss", "largest_process_rss"))
-
-    def run(self) -> None:
-        samples = 0
-        while self.running:
-            tree = samples % self.tree_every == 0
-            for name, value in memory(self.root_pid, tree=tree).items():
-                if value is not None:
-                    self.peak[name] = max(self.peak[name] or 0, value)
-            samples += 1
-            time.sleep(self.interval)
-
-
-def memory(root_pid: int, tree: bool = True) -> dict[str, int | None]:
-    """Return the tree's RSS (pages counted once), summed PSS and largest process RSS in KiB."""
-    pids = _tree(root_pid)
-    return {
-        "tree_rss": _tree_rss_kb(pids) if tree else None,
-        "pss": sum(_memory_kb(p, "Pss:") for p in pids),
-        "largest_process_rss": max((_memory_kb(p, "Rss:") for p in pids), default=0),
-    }
-
-
-def _tree_rss_kb(pids: list[int]) -> int | None:
-    frames = [_frames(pid) for pid in pids]
-    frames = np.concatenate([f for f in frames if f is not None] or [np.zeros(0, np.uint64)])
-    if frames.size and not frames.any():
-        return None  # not root: the kernel hides frame numbers
-    return len(np.unique(frames)) * PAGE_KB
-
-
-def _frames(pid: int) -> np.ndarray | None:
-    """Return the physical frame numbers of a process's resident pages."""
-    present, frame_bits, page = np.uint64(1 << 63), np.uint64((1 << 55) - 1), PAGE_KB * 1024
-    found = []
-    try:
-        maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
-        with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
-            for line in maps:
-                low, high = (int(x, 16) for x in line.split()[0].split("-"))
-                if line.endswith("[vsyscall]"):
-                    continue
-                pagemap.seek(low // page * 8)
-                entries = np.frombuffer(pagemap.read((high - low) // page * 8), np.uint64)
-                found.append(entries[(entries & present) != 0] & frame_bits)
-    except OSError:
-        return None  # the process ended while being read
-    return np.concatenate(found) if found else None
-
-
-def _tree(pid: int) -> list[int]:
-    pids, frontier = [pid], [pid]
-    while frontier:
-        parent = frontier.pop()
-        try:
-            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-        except OSError:
-            continue
-        pids += [int(c) for c in children]
-        frontier += [int(c) for c in children]
-    return pids
-
-
-def _memory_kb(pid: int, field: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith(field):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def post_all(port: int, key: str, bodies: list[bytes], clients: int, compress: bool) -> int:
     """Send every body, ``clients`` at a time; return rows inserted."""
     inserted, lock, queue = [0], threading.Lock(), list(enumerate(bodies))
@@ -238,32 +145,6 @@ def post_all(port: int, key: str, bodies: list[bytes], clients: int, compress: b
     for thread in threads:
         thread.join()
     return inserted[0]
-
-
-def start_server(var_dir: Path, port: int, workers: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "SHOPLAKE_VAR_DIR": str(var_dir),
-        "SHOPLAKE_PORT": str(port),
-        "SHOPLAKE_WORKERS": str(workers),
-        "SHOPLAKE_LOG_LEVEL": "WARNING",
-        "SHOPLAKE_RATELIMIT_TENANT_DEFAULT": "100000/minute",
-        "SHOPLAKE_RATELIMIT_PRINCIPAL_DEFAULT": "100000/minute",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "shoplake", "serve"],
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 def setup(var_dir: Path) -> str:
@@ -333,33 +214,29 @@ def http_run(args: argparse.Namespace, work: Path, source: Path, compress: bool,
     var_dir = work / f"var-{compress}-{n}"
     var_dir.mkdir()
     key = setup(var_dir)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     bodies = request_bodies(source, args.lines_per_request, compress)
     server = start_server(var_dir, port, args.workers)
     try:
         time.sleep(1)  # let the workers settle before reading their idle footprint
         idle = memory(server.pid)
-        sampler = MemorySampler(server.pid)
+        sampler = MemorySampler(server.pid, interval=0.1, tree_every=4)
         sampler.start()
-        cpu_before, load_before = _cpu_seconds(_tree(server.pid)), _load()
+        cpu_before, load_before = cpu_seconds(process_tree(server.pid)), _load()
         started = time.perf_counter()
         inserted = post_all(port, key, bodies, args.clients, compress)
         seconds = time.perf_counter() - started
-        cpu = _cpu_seconds(_tree(server.pid)) - cpu_before
-        sampler.running = False
-        sampler.join()
+        cpu = cpu_seconds(process_tree(server.pid)) - cpu_before
+        sampler.stop()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait()
+        stop_server(server)
     return {
         "rows_inserted": inserted,
         "seconds": round(seconds, 2),
         "cpu_s": cpu,
         "load_avg": [load_before, _load()],
         "idle_mb": {name: _mb(value) for name, value in idle.items()},
-        "peak_mb": {name: _mb(value) for name, value in sampler.peak.items()},
+        "peak_mb": {name: _mb(value) for name, value in sampler.peaks().items()},
     }
 
 
