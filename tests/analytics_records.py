@@ -183,3 +183,13 @@ def republish(var_dir: Path, mart: str, tenant_id: int, keep: str) -> str:
     pointer.with_name("CURRENT.tmp").write_text(build_id)
     pointer.with_name("CURRENT.tmp").replace(pointer)
     return build_id
+
+
+def walk_pages(call, url: str) -> list[dict]:
+    """Follow next_cursor from the first page of ``url`` to the last; return every row."""
+    rows, cursor = [], None
+    while True:
+        page = call(url + (f"&cursor={cursor}" if cursor else "")).get_json()
+        rows += page["data"]
+        if (cursor := page["next_cursor"]) is None:
+            return rows

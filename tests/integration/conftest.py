@@ -33,3 +33,10 @@ def served(published: Published, settings: Settings, tmp_path: Path) -> Iterator
     create_tenants(app, published)
     yield Served(app, served_settings, dict(published.tenant_ids), published)
     close_app(app)
+
+
+@pytest.fixture
+def bare(client, make):
+    """A caller of a tenant without marts: requests refused before any mart is read."""
+    headers = make.key_headers(make.tenant(), "read")
+    return lambda url: client.get(url, headers=headers)

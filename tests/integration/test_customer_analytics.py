@@ -25,6 +25,7 @@ from tests.analytics_records import (
     share,
     utc,
     viewer_headers,
+    walk_pages,
 )
 
 SLUG, OTHER = "kaffeehaus-berlin", "pacific-outfitters"
@@ -132,22 +133,6 @@ def rfm(shop: Shop, as_of: date, window: int = 365) -> dict[str, dict]:
     return dict(values)
 
 
-@pytest.fixture
-def bare(client, make):
-    """A caller of a tenant without marts: requests refused before any mart is read."""
-    headers = make.key_headers(make.tenant(), "read")
-    return lambda url: client.get(url, headers=headers)
-
-
-def walk(call, url: str) -> list[dict]:
-    rows, cursor = [], None
-    while True:
-        page = call(url + (f"&cursor={cursor}" if cursor else "")).get_json()
-        rows += page["data"]
-        if (cursor := page["next_cursor"]) is None:
-            return rows
-
-
 def sort_value(value):
     return value.timestamp() if isinstance(value, datetime) else value
 
@@ -246,7 +231,7 @@ def test_vip_new_and_inactive_lists_page_through_in_order(call, shop, as_of):
     for url, chosen, key, descending in cases:
         members = {cid: f for cid, f in figures.items() if chosen(f)}
         assert members, url
-        got = [row["customer_id"] for row in walk(call, f"/api/v1/customers/{url}")]
+        got = [row["customer_id"] for row in walk_pages(call, f"/api/v1/customers/{url}")]
         assert got == ordered(members, lambda f, key=key: sort_value(f[key]), descending), url
 
 
@@ -281,7 +266,7 @@ def test_segment_customers_by_slug_or_name(call, shop, as_of):
     members = {cid: s for cid, s in rfm(shop, as_of).items() if s["segment"] == "Cannot Lose Them"}
     expected = ordered(members, lambda s: s["monetary"], True)
     for path in ("cannot-lose-them", "Cannot%20Lose%20Them", "CANNOT_LOSE_THEM"):
-        rows = walk(call, f"/api/v1/customers/segments/{path}/?limit=2")
+        rows = walk_pages(call, f"/api/v1/customers/segments/{path}/?limit=2")
         assert [r["customer_id"] for r in rows] == expected, path
         assert {r["segment"] for r in rows} == {"Cannot Lose Them"}
 
@@ -296,7 +281,7 @@ def test_an_unknown_segment_is_a_404_naming_the_field(bare):
 def test_a_tenant_sees_only_its_own_customers(served, call):
     other = load(served.published.records, OTHER)
     headers = key_headers(served.app, served.tenant_ids[OTHER], "read")
-    rows = walk(lambda url: call(url, headers), "/api/v1/customers/vip_customers/?limit=100")
+    rows = walk_pages(lambda url: call(url, headers), "/api/v1/customers/vip_customers/?limit=100")
     assert rows and {r["customer_id"] for r in rows} <= set(other.customers)
     assert {r["email"] for r in rows} <= {c["email"] for c in other.customers.values()}
     body = call("/api/v1/customers/analytics_summary/", headers).get_json()

@@ -21,6 +21,7 @@ from tests.analytics_records import (
     set_tenant_settings,
     utc,
     viewer_headers,
+    walk_pages,
 )
 from warehouse.contracts.entities import ORDER_STATUSES
 
@@ -97,21 +98,9 @@ def ordered(orders, key, reverse=True) -> list[str]:
     return [o["id"] for o in sorted(orders, key=lambda o: (key(o), o["id"]), reverse=reverse)]
 
 
-@pytest.fixture
-def bare(client, make):
-    """A caller of a tenant without marts: requests refused before any mart is read."""
-    headers = make.key_headers(make.tenant(), "read")
-    return lambda url: client.get(url, headers=headers)
-
-
 def walk(call, url: str) -> list[str]:
     """Follow next_cursor to the last page and return every order id."""
-    ids, cursor = [], None
-    while True:
-        page = call(url + (f"&cursor={cursor}" if cursor else "")).get_json()
-        ids += [order["id"] for order in page["data"]]
-        if (cursor := page["next_cursor"]) is None:
-            return ids
+    return [order["id"] for order in walk_pages(call, url)]
 
 
 def test_analytics_over_a_range_matches_the_records(call, shop):

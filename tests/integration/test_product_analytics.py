@@ -23,6 +23,7 @@ from tests.analytics_records import (
     skus,
     stock_levels,
     viewer_headers,
+    walk_pages,
 )
 
 SLUG, OTHER = "kaffeehaus-berlin", "tokyo-zakka"
@@ -125,24 +126,6 @@ def expected_low_stock(shop: Shop, default: int, override: int | None = None) ->
     return sorted(rows)
 
 
-@pytest.fixture
-def bare(client, make):
-    """A caller of a tenant without marts: requests refused before any mart is read."""
-    headers = make.key_headers(make.tenant(), "read")
-    return lambda url: client.get(url, headers=headers)
-
-
-def walk(call, url: str) -> list[dict]:
-    """Follow next_cursor from the first page to the last and return every row."""
-    rows, cursor = [], None
-    while True:
-        page = call(url + (f"&cursor={cursor}" if cursor else "")).get_json()
-        rows += page["data"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return rows
-
-
 def test_catalogue_summary_matches_the_records(call, shop):
     body = call("/api/v1/products/analytics/").get_json()
     assert body.pop("build_id")
@@ -150,18 +133,18 @@ def test_catalogue_summary_matches_the_records(call, shop):
 
 
 def test_low_stock_pages_through_every_low_sku_variants_included(call, shop):
-    rows = walk(call, "/api/v1/products/low_stock/?limit=4")
+    rows = walk_pages(call, "/api/v1/products/low_stock/?limit=4")
     got = [(r["stock_quantity"], r["sku"], r["min_stock_level"]) for r in rows]
     assert got == expected_low_stock(shop, 10)
     assert any(r["variant_id"] for r in rows), "variants are SKUs of their own"
 
 
 def test_low_stock_threshold_by_query_and_by_tenant_setting(served, call, shop):
-    rows = walk(call, "/api/v1/products/low_stock/?limit=50&threshold=3")
+    rows = walk_pages(call, "/api/v1/products/low_stock/?limit=50&threshold=3")
     assert [(r["stock_quantity"], r["sku"], 3) for r in rows] == expected_low_stock(shop, 10, 3)
     # A changed setting applies at once (it is part of the cache key), without a build.
     set_tenant_settings(served.app, served.tenant_ids[SLUG], low_stock_default=40)
-    rows = walk(call, "/api/v1/products/low_stock/?limit=50")
+    rows = walk_pages(call, "/api/v1/products/low_stock/?limit=50")
     got = [(r["stock_quantity"], r["sku"], r["min_stock_level"]) for r in rows]
     assert got == expected_low_stock(shop, 40)
     summary = call("/api/v1/products/analytics/").get_json()
