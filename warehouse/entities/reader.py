@@ -29,10 +29,7 @@ Select = Callable[[Query], str]
 
 def run(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Execute one parameterised statement and return its rows as dicts."""
-    with duck.cursor() as cur:
-        result = cur.execute(sql, params)
-        names = [column[0] for column in result.description]
-        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    return duck.fetch_dicts(sql, params)
 
 
 def select(

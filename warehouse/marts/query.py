@@ -42,10 +42,7 @@ class TenantMarts:
 
         Only mart names (ours) are formatted into the text; request values go in ``params``.
         """
-        with duck.cursor() as cur:
-            result = cur.execute(self._sql(sql, marts), list(params))
-            names = [column[0] for column in result.description]
-            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        return duck.fetch_dicts(self._sql(sql, marts), list(params))
 
     def stream(
         self, sql: str, params: Sequence[Any] = (), batch_rows: int = 2048, **marts: str
