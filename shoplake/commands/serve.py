@@ -8,15 +8,12 @@ import os
 from typing import Any
 
 import click
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from shoplake.commands.common import settings_of
 from warehouse.config import Settings
-from warehouse.controldb import make_engine, upgrade
-from warehouse.controldb.migrate import alembic_config
+from warehouse.controldb import is_current, upgrade
 from warehouse.logs import JsonFormatter
 
 
@@ -24,18 +21,6 @@ def initialise(settings: Settings) -> None:
     """Create ``var/`` and migrate the control DB to the latest revision (idempotent)."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.control_db_url)
-
-
-def schema_is_current(settings: Settings) -> bool:
-    """Tell whether the control DB is migrated to the newest revision."""
-    heads = set(ScriptDirectory.from_config(alembic_config(settings.control_db_url)).get_heads())
-    engine = make_engine(settings.control_db_url)
-    try:
-        with engine.connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
-    finally:
-        engine.dispose()
-    return current == heads
 
 
 M_ARENA_MAX = -8  # glibc's mallopt() parameter number (malloc.h)
@@ -118,7 +103,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 
 def serve_api(settings: Settings) -> None:
     """Run the API until interrupted; refuse to start on an unmigrated control DB."""
-    if not schema_is_current(settings):
+    if not is_current(settings.control_db_url):
         raise click.ClickException(
             "The control DB is missing or not migrated to the latest version; "
             "run `shoplake init` first."

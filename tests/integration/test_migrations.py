@@ -2,8 +2,16 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
+from warehouse.controldb.migrate import (
+    alembic_config,
+    applied_revisions,
+    head_revision,
+    is_current,
+    upgrade,
+)
 from warehouse.controldb.models import Base
 
 
@@ -13,3 +21,19 @@ def test_migrated_schema_matches_models(database_url):
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_head_revision_read_from_file_names_is_alembics_head():
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert script.get_heads() == [head_revision()]
+
+
+def test_is_current_after_migrating_and_not_before(tmp_path):
+    url = f"sqlite:///{tmp_path / 'control.db'}"
+    assert applied_revisions(url) == set()
+    assert not is_current(url)
+    upgrade(url, "0001")
+    assert applied_revisions(url) == {"0001"}
+    assert not is_current(url)  # migrated, but not to the newest revision
+    upgrade(url)
+    assert is_current(url)

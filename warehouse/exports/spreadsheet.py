@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import xlsxwriter
 
 from warehouse.exports.spec import ExportSpec
 
@@ -54,6 +53,8 @@ class XlsxWriter:
             "strings_to_numbers": False,
             "remove_timezone": True,  # instants are UTC; Excel has no zones
         }
+        import xlsxwriter  # here, not at import: ~11 MB every API worker would carry
+
         self.book = xlsxwriter.Workbook(str(self.path), options)
         self.book.set_properties({"created": build_time(self.spec.build_id)})
         self.header = self.book.add_format({"bold": True})

@@ -21,7 +21,6 @@ Public API::
 """
 
 from warehouse.media.catalog import images_of
-from warehouse.media.decode import Limits
 from warehouse.media.errors import (
     ImageNotFound,
     ImageRejected,
@@ -30,9 +29,10 @@ from warehouse.media.errors import (
     MediaError,
     ProductNotFound,
 )
+from warehouse.media.limits import NAMES as RENDITIONS
+from warehouse.media.limits import Limits
 from warehouse.media.present import describe, images_for
 from warehouse.media.products import product_exists, require_product
-from warehouse.media.renditions import NAMES as RENDITIONS
 from warehouse.media.service import (
     FileResult,
     MediaEnv,

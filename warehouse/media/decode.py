@@ -16,32 +16,15 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageFile, ImageOps, ImageSequence, UnidentifiedImageError
 
-from warehouse.config import Settings
 from warehouse.media.errors import ImageRejected
 from warehouse.media.formats import ALLOWED, ALLOWED_TEXT, claim_problem
+from warehouse.media.limits import PILLOW_PIXEL_CEILING, Limits
 
-# Pillow's own guard, a second fence behind the configured limit: it refuses (or, between one
-# and two times this, warns about) larger images as soon as their header is read.
-PILLOW_PIXEL_CEILING = 100_000_000
 Image.MAX_IMAGE_PIXELS = PILLOW_PIXEL_CEILING
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # the default, stated: never pad a truncated image
 MAX_FRAMES = 300
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError)
 _BOMB = (Image.DecompressionBombError, Image.DecompressionBombWarning)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How large an upload may be: bytes of the file, pixels of all its frames."""
-
-    max_bytes: int
-    max_pixels: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        """Read the limits from settings (pixels capped at Pillow's ceiling)."""
-        pixels = min(settings.media_max_pixels, PILLOW_PIXEL_CEILING)
-        return cls(settings.media_max_file_bytes, pixels)
 
 
 @dataclass

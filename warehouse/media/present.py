@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warehouse.controldb.models import ProductImage
-from warehouse.media.renditions import NAMES
+from warehouse.media.limits import NAMES
 from warehouse.media.signing import UrlSigner
 from warehouse.media.urls import image_path
 

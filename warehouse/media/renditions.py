@@ -17,10 +17,8 @@ from PIL import Image
 
 from warehouse.media.decode import Decoded
 from warehouse.media.formats import FORMATS
+from warehouse.media.limits import NAMES, ORIGINAL, SIZES
 
-ORIGINAL = "original"
-SIZES = {"thumbnail": 200, "medium": 800, "large": 1600}
-NAMES = (ORIGINAL, *SIZES)
 _ORIGINAL_OPTIONS: dict[str, dict[str, Any]] = {
     "JPEG": {"quality": 92, "optimize": True},
     "PNG": {"compress_level": 6},

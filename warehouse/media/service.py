@@ -14,6 +14,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,11 +22,13 @@ from warehouse.config import Settings
 from warehouse.controldb import transaction
 from warehouse.controldb.models import ProductImage
 from warehouse.media import catalog
-from warehouse.media.decode import Limits, decode
 from warehouse.media.errors import ImageRejected, ImagesRefused, Refusal
 from warehouse.media.formats import FORMATS
-from warehouse.media.renditions import Rendition, render_all
+from warehouse.media.limits import Limits
 from warehouse.storage import Storage, StorageError, storage_for
+
+if TYPE_CHECKING:
+    from warehouse.media.renditions import Rendition
 
 log = logging.getLogger("shoplake.media")
 
@@ -87,6 +90,10 @@ def checksum_of(data: bytes) -> str:
 
 def prepare(index: int, upload: Upload, limits: Limits) -> Prepared:
     """Validate and render one upload; raise ImageRejected if it is not acceptable."""
+    # Pillow is loaded by the first upload, not by every API worker at start.
+    from warehouse.media.decode import decode
+    from warehouse.media.renditions import render_all
+
     decoded = decode(upload.data, upload.filename, upload.content_type, limits)
     width, height = decoded.size
     renditions = render_all(decoded)

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import datasketches
 import numpy as np
 
 from warehouse.marts import TenantMarts
 from warehouse.metrics.distribution import PERCENTILES, Bounded, Distribution
 from warehouse.metrics.request import SalesRequest
+
+if TYPE_CHECKING:  # imported where sketches are made: most API requests never need the library
+    import datasketches
 
 HLL_LG_K = 12
 HLL_STD_DEVS = 3
@@ -39,6 +41,8 @@ BATCH_ROWS = 8192
 
 def kll_rank_error() -> float:
     """Return the normalised rank error of a single quantile query at ``KLL_K`` (99%)."""
+    import datasketches
+
     return datasketches.kll_doubles_sketch.get_normalized_rank_error(KLL_K, False)
 
 
@@ -68,6 +72,8 @@ class _Group:
     """The sketches of one group, fed row by row, order totals in small numpy chunks."""
 
     def __init__(self) -> None:
+        import datasketches
+
         self.customers = datasketches.hll_sketch(HLL_LG_K)
         self.values = datasketches.kll_doubles_sketch(KLL_K)
         self._pending: list[float] = []

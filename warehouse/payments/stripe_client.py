@@ -13,12 +13,13 @@ import json
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
-
-import stripe
+from typing import TYPE_CHECKING, Any
 
 from warehouse.payments.errors import ProviderError
 from warehouse.payments.objects import Intent, Refund, intent_from, refund_from
+
+if TYPE_CHECKING:  # the library is imported on first use: most workers never call Stripe
+    import stripe
 
 # The library logs whole API responses at DEBUG, and a PaymentIntent carries its
 # client_secret: keep its logger at INFO whatever the root level is.
@@ -35,14 +36,19 @@ class StripeGateway:
     def __init__(self, api_base: str = "", timeout: float = 30, max_retries: int = 2) -> None:
         self.base_addresses = {"api": api_base.rstrip("/")} if api_base else {}
         self.max_retries = max_retries
-        self.http = stripe.RequestsClient(timeout=timeout)
+        self.timeout = timeout
+        self._http: stripe.RequestsClient | None = None
 
     def client(self, api_key: str) -> stripe.StripeClient:
         """Return a client acting with ``api_key`` (the tenant's secret key)."""
+        import stripe
+
+        if self._http is None:  # one pool per process, made on first use
+            self._http = stripe.RequestsClient(timeout=self.timeout)
         return stripe.StripeClient(
             api_key,
             base_addresses=self.base_addresses,  # type: ignore[arg-type]
-            http_client=self.http,
+            http_client=self._http,
             max_network_retries=self.max_retries,
         )
 
@@ -75,6 +81,8 @@ class StripeGateway:
 
 def verify_event(payload: bytes, header: str | None, secret: str, tolerance: int) -> dict:
     """Check a webhook's ``Stripe-Signature`` with the library and return the event as a dict."""
+    import stripe
+
     try:
         event = stripe.Webhook.construct_event(payload, header, secret, tolerance)
     except stripe.SignatureVerificationError:
@@ -90,6 +98,8 @@ def verify_event(payload: bytes, header: str | None, secret: str, tolerance: int
 @contextmanager
 def _mapped_errors() -> Iterator[None]:
     """Turn library errors into ProviderError without quoting Stripe's message."""
+    import stripe
+
     try:
         yield
     except stripe.StripeError as exc:
@@ -97,6 +107,8 @@ def _mapped_errors() -> Iterator[None]:
 
 
 def _provider_error(exc: stripe.StripeError) -> ProviderError:
+    import stripe
+
     code = str(getattr(exc, "code", None) or "")
     if isinstance(exc, stripe.InvalidRequestError | stripe.CardError):
         param = getattr(exc, "param", None) or "request"
