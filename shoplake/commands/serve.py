@@ -30,15 +30,18 @@ def bound_allocators() -> None:
     """Keep each worker's memory near what it uses while it streams chunk after chunk.
 
     Arrow's default allocator (mimalloc) held on to ~90 MB per worker that a stream of
-    chunk-sized allocations never gave back; glibc's malloc, with two arenas and trimmed after
+    chunk-sized allocations never gave back; glibc's malloc, with one arena and trimmed after
     every request (``release_unused``), stays within tens of MB of idle at the same speed (see
-    BENCHMARKS.md, ingest). Arrow reads the variable once, when its C++ default pool is first
-    used, so this runs before anything imports pyarrow; an operator's own choice wins.
+    BENCHMARKS.md, ingest). One arena, not one per thread: a chunk's buffers are freed by the
+    landing thread after the request thread made them, and memory freed into a second arena
+    was not reused by the first (peak 17 MB higher with two, no faster). Arrow reads the
+    variable once, when its C++ default pool is first used, so this runs before anything
+    imports pyarrow; an operator's own choice wins.
     """
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the C library this process uses
     if mallopt is not None:  # glibc only; elsewhere the C library's own defaults stay
-        mallopt(M_ARENA_MAX, 2)
+        mallopt(M_ARENA_MAX, 1)
 
 
 class JsonLogger(Logger):
