@@ -20,7 +20,7 @@ def fct_orders(lake: Path) -> pl.DataFrame:
         "currency", "subtotal_minor", "discount_minor", "tax_minor", "shipping_minor",
         "total_minor", pl.col("status").is_in(PAID).alias("is_paid"),
         pl.col("customer_id").is_null().alias("is_guest"), "created_at", "updated_at",
-        "_batch_id", "_ingested_at",
+        "payment_provider", "payment_status", "payment_reference", "_batch_id", "_ingested_at",
     )  # fmt: skip
 
 

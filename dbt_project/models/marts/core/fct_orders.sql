@@ -32,6 +32,9 @@ order_rows as (
         total_minor,
         created_at,
         updated_at,
+        payment_provider,
+        payment_status,
+        payment_reference,
         _batch_id,
         _ingested_at,
         is_deleted
@@ -115,6 +118,9 @@ moved_rows as (
         held.total_minor,
         held.created_at,
         held.updated_at,
+        held.payment_provider,
+        held.payment_status,
+        held.payment_reference,
         held._batch_id,
         held._ingested_at,
         false as is_deleted
@@ -184,6 +190,11 @@ final as (
         -- timestamps
         created_at,
         updated_at,
+        -- the payment as the merchant sent it (its status is the merchant's word; what Stripe
+        -- captured is in financial_status and the amount_* columns below)
+        payment_provider,
+        payment_status,
+        payment_reference,
         -- lineage: the raw version this row is, and the watermark of the next run
         _batch_id,
         _ingested_at,
