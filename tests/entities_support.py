@@ -7,7 +7,7 @@ computed from the raw zone with plain SQL written here, independently of the rea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -110,9 +110,16 @@ def order(i: int, lines: int = 2, **fields: Any) -> dict[str, Any]:
 
 
 def publish_stand_in(
-    lake_root: Path, var_dir: Path, *, drop: dict[str, Sequence[str]] | None = None
+    lake_root: Path,
+    var_dir: Path,
+    *,
+    drop: dict[str, Sequence[str]] | None = None,
+    tail_from: Callable[[datetime], datetime] | None = None,
 ) -> Snapshot:
-    """Build the marts from the raw zone of every tenant and publish them as a snapshot."""
+    """Build the marts from the raw zone of every tenant and publish them as a snapshot.
+
+    ``tail_from`` maps the watermark to the recorded tail start (None: none recorded).
+    """
     build_db = var_dir / "stand-in-build.duckdb"
     build_db.unlink(missing_ok=True)
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +137,8 @@ def publish_stand_in(
             _create_items(con, lake_root)
             specs.append(MartSpec("fct_order_items", '"marts"."fct_order_items"', ("order_id",)))
         watermark = _watermark(con, lake_root, landed)
-    return publish(build_db, var_dir, watermark=watermark, marts=specs)
+    tail = tail_from(watermark) if tail_from and watermark else None
+    return publish(build_db, var_dir, watermark=watermark, tail_from=tail, marts=specs)
 
 
 def _source(lake_root: Path, entity: str) -> str:

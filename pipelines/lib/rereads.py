@@ -9,6 +9,9 @@ the next build re-reads from there, or from each fact's own watermark when nothi
 Without a completed previous build the dbt project falls back to its time lookback
 (``incremental_lookback_minutes``), which re-reads everything landed in that window.
 
+The same stamp tells the API where the published snapshot may be missing rows
+(:func:`tail_start`): its readers add raw rows landed after it instead of after a fixed look-back.
+
 A batch still pending after :data:`ABANDONED_AFTER` is taken for a crashed writer and ignored,
 as the time lookback ignores it too; its retry would land rows no incremental build re-reads, so
 recovering from such a crash takes a full refresh.
@@ -28,6 +31,10 @@ from warehouse.lake.layout import LEDGER
 from warehouse.lake.ledger import LedgerEntry
 
 ABANDONED_AFTER = timedelta(hours=1)
+# A batch takes its stamp a moment before its ledger claim is visible (the claim is written and
+# fsynced first), so a build can miss one stamped just before the watermark without seeing it
+# pending; readers start this much earlier. Seconds in practice; a minute leaves room.
+CLAIM_GRACE = timedelta(minutes=1)
 # SHOPLAKE_REREAD_FROM when nothing needs re-reading before each fact's own watermark.
 NOTHING_PENDING = "none"
 _decoder = msgspec.json.Decoder(LedgerEntry)
@@ -80,3 +87,15 @@ def reread_from(previous: BuildState | None) -> str:
     if previous.pending_since is None:
         return NOTHING_PENDING
     return previous.pending_since.isoformat()
+
+
+def tail_start(state: BuildState) -> datetime | None:
+    """Return after when raw rows may be missing from the marts of build ``state``.
+
+    The watermark, or the oldest batch still pending when the build started if older, less
+    :data:`CLAIM_GRACE`; None when the build read no raw data (readers then take every raw row).
+    """
+    if state.watermark is None:
+        return None
+    start = min(state.watermark, state.pending_since or state.watermark)
+    return start - CLAIM_GRACE

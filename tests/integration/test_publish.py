@@ -83,11 +83,15 @@ def test_nothing_published_yet(var_dir):
 
 
 def test_publish_writes_partitions_manifest_and_current(build_db, var_dir):
-    published = publish(build_db, var_dir, watermark=WATERMARK, info={"full_refresh": True})
+    tail_from = WATERMARK - timedelta(minutes=3)
+    published = publish(
+        build_db, var_dir, watermark=WATERMARK, tail_from=tail_from, info={"full_refresh": True}
+    )
     snap = current_snapshot(var_dir)
     assert snap.build_id == published.build_id == current_build_id(var_dir)
     assert snap.marts == ("fct_orders", "mart_sales_daily")  # no staging view, no seed table
     assert snap.watermark == WATERMARK
+    assert snap.tail_from == tail_from
     assert snap.manifest["build"] == {"full_refresh": True}
     orders = snap.manifest["marts"]["fct_orders"]
     assert orders["tenants"] == {"1": 50, "2": 30} and orders["rows"] == 80
@@ -120,7 +124,12 @@ def test_tenant_without_rows_gets_the_empty_schema_file(build_db, var_dir):
     assert "tenant_id=" not in glob and count(glob) == 0
     columns = duckdb.sql(f"describe select * from read_parquet('{glob}')").fetchall()
     assert [c[0] for c in columns] == ["tenant_id", "order_id", "total_minor", "note"]
-    assert snap.watermark is None
+    assert snap.watermark is None and snap.tail_from is None
+
+
+def test_publish_refuses_naive_instants(build_db, var_dir):
+    with pytest.raises(ValueError, match="tail_from must be timezone-aware"):
+        publish(build_db, var_dir, watermark=WATERMARK, tail_from=datetime(2026, 11, 1))
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.lib.rereads import CLAIM_GRACE
 from tests.entities_support import land, land_delete, order, product, publish_stand_in
 from warehouse.entities import reader
 from warehouse.entities.sources import TAIL_LOOKBACK, Store, resolve
@@ -85,6 +86,28 @@ def test_a_slow_batch_stamped_before_the_watermark_is_still_read(store):
     # Stamped before the watermark but published after the build read the raw zone.
     late = snapshot.watermark - TAIL_LOOKBACK / 2
     land(store.lake_root, 1, "product", [product(2)], clock=lambda: late)
+    assert names(store) == {"p1": "Product 1", "p2": "Product 2"}
+
+
+def test_a_recorded_tail_start_replaces_the_look_back(store):
+    land(store.lake_root, 1, "product", [product(1)])
+    ahead = datetime.now(UTC) + TAIL_LOOKBACK / 2  # the look-back would reach both files
+    land(store.lake_root, 1, "product", [product(2)], clock=lambda: ahead)
+    snapshot = publish_stand_in(store.lake_root, store.var_dir, tail_from=lambda w: w)
+    source = resolve(store, family(PRODUCTS))["products"]
+    assert source.since == snapshot.tail_from == ahead
+    assert source.tail_files == ()  # both files were published before the recorded start
+    assert names(store) == {"p1": "Product 1", "p2": "Product 2"}
+
+
+def test_a_batch_still_landing_during_the_build_is_read_from_its_recorded_start(store):
+    land(store.lake_root, 1, "product", [product(1)])
+    claimed = datetime.now(UTC) - TAIL_LOOKBACK * 2  # claimed long ago, visible only now
+    snapshot = publish_stand_in(
+        store.lake_root, store.var_dir, tail_from=lambda w: claimed - CLAIM_GRACE
+    )
+    land(store.lake_root, 1, "product", [product(2)], clock=lambda: claimed)
+    assert resolve(store, family(PRODUCTS))["products"].since < claimed < snapshot.watermark
     assert names(store) == {"p1": "Product 1", "p2": "Product 2"}
 
 

@@ -8,7 +8,13 @@ import pytest
 
 from pipelines.lib.buildplan import dbt_plan
 from pipelines.lib.buildstate import BUILDING, BUILT, BuildState
-from pipelines.lib.rereads import NOTHING_PENDING, oldest_pending, reread_from
+from pipelines.lib.rereads import (
+    CLAIM_GRACE,
+    NOTHING_PENDING,
+    oldest_pending,
+    reread_from,
+    tail_start,
+)
 from warehouse.lake import batch_id_for, land_batch
 from warehouse.lake.layout import ledger_file
 from warehouse.lake.ledger import LedgerEntry
@@ -65,6 +71,18 @@ def test_a_batch_pending_for_over_an_hour_is_abandoned(tmp_path):
 )
 def test_what_the_next_build_rereads(previous, expected):
     assert reread_from(previous) == expected
+
+
+@pytest.mark.parametrize(
+    ("built", "expected"),
+    [
+        (state(), NOW - timedelta(minutes=5) - CLAIM_GRACE),  # nothing pending: the watermark
+        (state(pending=NOW - timedelta(minutes=7)), NOW - timedelta(minutes=7) - CLAIM_GRACE),
+        (BuildState(BUILT, "run-1", False, None, NOW), None),  # no raw data: readers take all
+    ],
+)
+def test_where_readers_start_the_raw_tail_of_a_build(built, expected):
+    assert tail_start(built) == expected
 
 
 def test_an_incremental_build_after_a_completed_one_tests_what_it_changed():

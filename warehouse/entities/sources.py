@@ -7,10 +7,13 @@
   publish, or while a mart lacks a field the API returns.
 * **Raw only**: every landed row, when neither exists.
 
-The tail starts :data:`TAIL_LOOKBACK` before the base's watermark. A batch's ``_ingested_at`` is
-stamped before its file becomes visible, so a slow batch stamped just before the watermark may
-have been missed by the build; reading it again is harmless, because the tail's latest version
-of a key is never older than the base's. A parent and its children (orders and their items)
+A snapshot's tail starts where its build recorded that rows may be missing (``tail_from``: the
+watermark, or the oldest batch still landing when the build read the lake if older, less a
+minute). A compacted state's tail, and a snapshot's without that record, start
+:data:`TAIL_LOOKBACK` before the watermark: a batch's ``_ingested_at`` is stamped before its
+file becomes visible, so a slow batch stamped just before the watermark may have been missed.
+Reading a row again is harmless, because the tail's latest version of a key is never older
+than the base's. A parent and its children (orders and their items)
 always share one base kind and one tail start, so an order and its lines never come from
 different points in time. Every path named here is inside this tenant's partitions.
 
@@ -106,9 +109,14 @@ def _from_snapshot(store: Store, specs: Sequence[EntitySpec]):
             return None
         files[spec.name] = [mart_glob(snapshot, spec.mart, store.tenant_id)]
         exprs[spec.name] = mapped
+    return "snapshot", _snapshot_tail(snapshot), files, exprs, {}  # snapshot files never change
+
+
+def _snapshot_tail(snapshot: Snapshot) -> datetime | None:
+    if snapshot.tail_from is not None:
+        return snapshot.tail_from  # recorded by the build: exact (pipelines/lib/rereads.py)
     watermark = snapshot.watermark
-    since = watermark - TAIL_LOOKBACK if watermark is not None else None
-    return "snapshot", since, files, exprs, {}  # snapshot files never change
+    return watermark - TAIL_LOOKBACK if watermark is not None else None
 
 
 def _mart_expressions(snapshot: Snapshot, spec: EntitySpec) -> dict[str, str] | None:

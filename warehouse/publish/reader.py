@@ -58,6 +58,12 @@ class Snapshot:
         return datetime.fromisoformat(value) if value else None
 
     @property
+    def tail_from(self) -> datetime | None:
+        """Return after when raw rows may be missing from the build (None: not recorded)."""
+        value = self.manifest.get("tail_from")
+        return datetime.fromisoformat(value) if value else None
+
+    @property
     def marts(self) -> tuple[str, ...]:
         return tuple(sorted(self.manifest["marts"]))
 

@@ -49,6 +49,7 @@ def publish(
     var_dir: Path,
     *,
     watermark: datetime | None,
+    tail_from: datetime | None = None,
     marts: Sequence[MartSpec] | None = None,
     retention: Retention | None = None,
     info: Mapping[str, Any] | None = None,
@@ -56,16 +57,20 @@ def publish(
 ) -> Snapshot:
     """Export the build's marts as a new snapshot, make it CURRENT, and prune old ones.
 
-    ``reuse`` links partitions whose rows are unchanged from the current snapshot instead of
-    writing them again (a full refresh passes False, so it writes every file anew).
+    ``tail_from``: raw rows landed after this instant may be missing from the build (batches
+    still landing while it read the lake); readers add them from the raw zone. None leaves the
+    choice to the reader. ``reuse`` links partitions whose rows are unchanged from the current
+    snapshot instead of writing them again (a full refresh passes False, so it writes every
+    file anew).
     """
     root = snapshots_dir(var_dir)
     root.mkdir(parents=True, exist_ok=True)
     clear_staging(var_dir)
     build_id = new_build_id()
     previous = _previous(var_dir) if reuse else None
+    times = {"watermark": watermark, "tail_from": tail_from}
     manifest = _stage(
-        build_db, root / f"{STAGING_PREFIX}{build_id}", build_id, watermark, marts, info, previous
+        build_db, root / f"{STAGING_PREFIX}{build_id}", build_id, times, marts, info, previous
     )
     os.rename(root / f"{STAGING_PREFIX}{build_id}", root / build_id)
     fsync_dir(root)
@@ -88,7 +93,7 @@ def _stage(
     build_db: Path,
     staging: Path,
     build_id: str,
-    watermark: datetime | None,
+    times: Mapping[str, datetime | None],
     marts: Sequence[MartSpec] | None,
     info: Mapping[str, Any] | None,
     previous: Previous | None,
@@ -98,7 +103,7 @@ def _stage(
         with duckdb.connect(str(build_db), read_only=True) as con:
             specs = discover_marts(con) if marts is None else marts
             exports = export_marts(con, specs, staging, previous)
-        manifest = build_manifest(build_id, watermark, exports, info)
+        manifest = build_manifest(build_id, times["watermark"], exports, info, times["tail_from"])
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
         fsync_tree(staging)
     except BaseException:
@@ -112,16 +117,24 @@ def build_manifest(
     watermark: datetime | None,
     exports: Mapping[str, MartExport],
     info: Mapping[str, Any] | None = None,
+    tail_from: datetime | None = None,
 ) -> dict[str, Any]:
     """Return the manifest of a snapshot: ids, times, row counts and schemas."""
-    if watermark is not None and watermark.tzinfo is None:
-        raise ValueError("watermark must be timezone-aware")
     return {
         "format": MANIFEST_FORMAT,
         "build_id": build_id,
         "created_at": datetime.now(UTC).isoformat(),
-        "watermark": watermark.astimezone(UTC).isoformat() if watermark else None,
+        "watermark": _instant("watermark", watermark),
+        "tail_from": _instant("tail_from", tail_from),
         "build": dict(info or {}),
         "reused_partitions": sum(export.reused for export in exports.values()),
         "marts": {name: export.as_manifest() for name, export in sorted(exports.items())},
     }
+
+
+def _instant(name: str, value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return value.astimezone(UTC).isoformat()

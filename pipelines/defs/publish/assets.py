@@ -13,6 +13,7 @@ from pipelines.defs.dbt.assets import PROJECT
 from pipelines.lib.buildstate import built_state
 from pipelines.lib.dbt import published_marts
 from pipelines.lib.rawzone import live_keys, raw_watermark
+from pipelines.lib.rereads import tail_start
 from pipelines.lib.resources import BuildLockResource, ShoplakeResource
 from warehouse.lake.layout import tenants
 from warehouse.publish import NoSnapshot, Retention, Snapshot, current_snapshot, publish
@@ -46,6 +47,7 @@ def marts_snapshot(
         settings.var_dir,
         marts=MARTS,
         watermark=state.watermark,
+        tail_from=tail_start(state),
         retention=retention,
         info=info,
         reuse=not state.full_refresh,
