@@ -15,7 +15,10 @@ from typing import Any
 
 import duckdb
 
-THREADS = 2
+# One thread per query: the API runs one worker process per core, so under load the cores are
+# busy with other requests anyway; a second thread per query bought no throughput and cost a
+# worker ~17 MB in a 100,000-order search (BENCHMARKS.md, search memory).
+THREADS = 1
 MEMORY_LIMIT = "256MB"  # entity queries are small; keeps worker RSS low
 
 _lock = threading.Lock()
