@@ -10,12 +10,12 @@ shape gets a freshly started server, so its peak is its own.
 
 Two states of the lake are measured:
 
-* ``just loaded``: right after the bulk load every order is still in the raw tail (reads take
-  rows landed up to 5 minutes before the snapshot's watermark from the raw zone again), so each
-  query also deduplicates 100,000 raw versions;
-* ``settled`` (skip with ``--no-settle``): after waiting out those 5 minutes, one more order
-  landed and an incremental build; reads are the compacted state plus a tiny tail, the steady
-  state of a shop.
+* ``just loaded``: right after the bulk load every order is still in the raw tail (a snapshot's
+  tail starts a minute before its watermark, ``CLAIM_GRACE``, to catch batches still landing),
+  so each query also deduplicates 100,000 raw versions;
+* ``settled`` (skip with ``--no-settle``): after waiting out that minute, one more order
+  landed and an incremental build; reads are the snapshot plus a tiny tail, the steady state
+  of a shop.
 
 Reports per shape the time to the first body byte, the total time, rows/s and bytes, and the
 server's peak memory: PSS summed over master and workers (what the tree really occupies; the
@@ -41,12 +41,12 @@ import dagster as dg  # noqa: E402
 from benchmarks.harness import MemorySampler, free_port, start_server, stop_server  # noqa: E402
 from ingestion.generator import generate, tenant_definitions  # noqa: E402
 from pipelines.build import run_build  # noqa: E402
+from pipelines.lib.rereads import CLAIM_GRACE  # noqa: E402
 from warehouse.config import Settings, load_settings  # noqa: E402
 from warehouse.contracts import validate_records  # noqa: E402
 from warehouse.controldb import make_engine, make_session_factory, transaction, upgrade  # noqa: E402
 from warehouse.controlplane import apikeys  # noqa: E402
 from warehouse.controlplane import tenants as tenant_service  # noqa: E402
-from warehouse.entities.sources import TAIL_LOOKBACK  # noqa: E402
 from warehouse.lake.writer import batch_id_for, land_batch  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -92,8 +92,8 @@ def build(settings: Settings, full_refresh: bool) -> None:
 
 
 def settle(settings: Settings, loaded_at: float) -> None:
-    """Wait until the bulk load is older than the tail look-back, land one order, build again."""
-    wait = loaded_at + TAIL_LOOKBACK.total_seconds() + 30 - time.time()
+    """Wait until the bulk load is older than the tail's grace, land one order, build again."""
+    wait = loaded_at + CLAIM_GRACE.total_seconds() + 30 - time.time()
     if wait > 0:
         print(f"waiting {wait:.0f} s for the load to leave the raw tail window", flush=True)
         time.sleep(wait)

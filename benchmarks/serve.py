@@ -36,11 +36,11 @@ from benchmarks.harness import (  # noqa: E402
 from benchmarks.loadgen import fetch, run_load  # noqa: E402
 from ingestion.generator import PRESETS, generate, tenant_definitions  # noqa: E402
 from pipelines.build import run_build  # noqa: E402
+from pipelines.lib.rereads import CLAIM_GRACE  # noqa: E402
 from warehouse.config import load_settings  # noqa: E402
 from warehouse.controldb import make_engine, make_session_factory, transaction, upgrade  # noqa: E402
 from warehouse.controlplane import apikeys  # noqa: E402
 from warehouse.controlplane import tenants as tenant_service  # noqa: E402
-from warehouse.entities.sources import TAIL_LOOKBACK  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 SCALED = ("products", "customers", "orders")
@@ -92,9 +92,9 @@ def build_warehouse(work: Path, args: argparse.Namespace) -> tuple[Path, str, da
 def settle(settings, ids: dict[str, int], seconds: float) -> None:
     """Wait, then land a trickle of new orders, so the bulk load is older than the tail.
 
-    Reads take rows landed within TAIL_LOOKBACK of the snapshot's watermark from the raw tail
+    Reads take rows landed within CLAIM_GRACE of the snapshot's watermark from the raw tail
     (ingestion stamps rows before they are committed). Right after a bulk import every row is
-    that recent; in steady state only the last few minutes are, which is what is measured.
+    that recent; in steady state only the last minute's are, which is what is measured.
     """
     print(f"settling {seconds:.0f} s so the bulk load leaves the raw tail")
     time.sleep(seconds)
@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument(
         "--settle",
         type=float,
-        default=TAIL_LOOKBACK.total_seconds() + 10,
+        default=CLAIM_GRACE.total_seconds() + 10,
         help="seconds between the bulk load and the build (0: measure a fresh import)",
     )
     parser.add_argument("--keep", action="store_true", help="reuse benchmarks/out/serve if built")
