@@ -22,9 +22,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,78 +29,37 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import MemorySampler, free_port, process_tree  # noqa: E402
-from warehouse.config import Settings, load_settings  # noqa: E402
-from warehouse.controldb import make_engine, make_session_factory, transaction, upgrade  # noqa: E402
-from warehouse.controlplane import apikeys  # noqa: E402
-from warehouse.controlplane import tenants as tenant_service  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    MemorySampler,
+    free_port,
+    process_tree,
+    start_server,
+    start_shoplake,
+    stop_server,
+)
+from benchmarks.warehouse import create  # noqa: E402
 
 RUNS = (("csv", "gzip"), ("parquet", "none"))
 BUILT = "built.json"
 
 
-def build(settings: Settings, orders: int) -> dict:
+def build(var_dir: Path, orders: int) -> dict:
     """Generate one tenant with ``orders`` orders and build and publish its marts."""
-    import dagster as dg
-
-    from ingestion.generator import generate, tenant_definitions
-    from pipelines.build import run_build
-
-    upgrade(settings.control_db_url)
-    definition = tenant_definitions("small")[0]
-    engine = make_engine(settings.control_db_url)
-    with transaction(make_session_factory(engine), write=True) as session:
-        tenant_id = tenant_service.create_tenant(session, **definition.control_fields()).id
-    engine.dispose()
+    warehouse = create(var_dir, "small")
     sizes = {"orders": orders, "customers": max(1000, orders // 5), "products": 5000,
              "sessions_per_order": 0, "price_samples": 1}  # fmt: skip
+    generate_s = warehouse.generate(sizes)
     started = time.perf_counter()
-    generate("small", settings.lake_root, fmt="parquet", tenants=1, overrides=sizes,
-             tenant_ids={definition.slug: tenant_id}, progress=False)  # fmt: skip
-    generated = time.perf_counter()
-    result = run_build(settings, full_refresh=True, instance=dg.DagsterInstance.ephemeral())
-    built = time.perf_counter()
-    rows = result.snapshot.rows("fct_order_items", tenant_id)
+    result = warehouse.build()
+    tenant_id = warehouse.first_tenant
     return {
         "tenant_id": tenant_id,
-        "order_items": rows,
+        "order_items": result.snapshot.rows("fct_order_items", tenant_id),
         "build_id": result.snapshot.build_id,
-        "generate_s": round(generated - started, 1),
-        "build_s": round(built - generated, 1),
+        "generate_s": round(generate_s, 1),
+        "build_s": round(time.perf_counter() - started, 1),
+        "key": warehouse.key(["read"]),
     }
-
-
-def api_key(settings: Settings, tenant_id: int) -> str:
-    engine = make_engine(settings.control_db_url)
-    with transaction(make_session_factory(engine), write=True) as session:
-        secret = apikeys.create_key(session, tenant_id, "bench export", ["read"]).secret
-    engine.dispose()
-    return secret
-
-
-def start(command: list[str], var_dir: Path, port: int, workers: int, runner: str):
-    env = {**os.environ, "SHOPLAKE_VAR_DIR": str(var_dir), "SHOPLAKE_PORT": str(port),
-           "SHOPLAKE_WORKERS": str(workers), "SHOPLAKE_LOG_LEVEL": "WARNING",
-           "SHOPLAKE_JOBS_THREADS": "1", "SHOPLAKE_JOBS_RUNNER": runner}  # fmt: skip
-    return subprocess.Popen(
-        [sys.executable, "-m", "shoplake", *command],
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def wait_until_up(port: int) -> None:
-    for _ in range(600):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz")
-            connection.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 def call(port: int, method: str, path: str, key: str, body: dict | None = None) -> dict:
@@ -174,22 +130,22 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="Keep (and reuse) the build here.")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="shoplake-bench-export-"))
-    settings = load_settings({"var_dir": work / "var"}, environ={})
-    marker = work / BUILT
+    var_dir, marker = work / "var", work / BUILT
     if marker.exists():
         built = json.loads(marker.read_text())
     else:
-        built = build(settings, args.orders)
+        built = build(var_dir, args.orders)
         marker.write_text(json.dumps(built))
-    key = api_key(settings, built["tenant_id"])
+    key = built.pop("key")
     port = free_port()
-    processes = {"server": start(["serve"], settings.var_dir, port, args.workers, args.runner)}
-    if args.runner == "external":
-        command = ["jobs", "run", "--poll-seconds", "0.2"]
-        processes["jobs_worker"] = start(command, settings.var_dir, port, 1, args.runner)
-    samplers = {name: MemorySampler(process.pid) for name, process in processes.items()}
+    env = {"SHOPLAKE_JOBS_THREADS": "1", "SHOPLAKE_JOBS_RUNNER": args.runner}
+    processes = {}
     try:
-        wait_until_up(port)
+        processes["server"] = start_server(var_dir, port, args.workers, **env)
+        if args.runner == "external":
+            command = ["jobs", "run", "--poll-seconds", "0.2"]
+            processes["jobs_worker"] = start_shoplake(command, var_dir, port, 1, **env)
+        samplers = {name: MemorySampler(process.pid) for name, process in processes.items()}
         for index, pid in enumerate(process_tree(processes["server"].pid)[1:]):
             samplers[f"server_worker_{index}"] = MemorySampler(pid)  # gunicorn's workers alone
         for sampler in samplers.values():
@@ -199,13 +155,11 @@ def main() -> None:
         report["idle_memory"] = memory(samplers)
         for fmt, compression in RUNS:
             report[f"{fmt}+{compression}"] = export_once(port, key, fmt, compression, samplers)
-    finally:
         for sampler in samplers.values():
-            if sampler.is_alive():
-                sampler.stop()
+            sampler.stop()
+    finally:
         for process in processes.values():
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait()
+            stop_server(process)
     print(json.dumps(report, indent=2))
 
 

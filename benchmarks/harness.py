@@ -38,8 +38,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(var_dir: Path, port: int, workers: int, **env: str) -> subprocess.Popen:
-    """Start `shoplake serve` over ``var_dir`` and wait until /healthz answers."""
+def start_shoplake(
+    command: list[str], var_dir: Path, port: int, workers: int, **env: str
+) -> subprocess.Popen:
+    """Start a `shoplake` command over ``var_dir`` in its own process group (no waiting)."""
     environ = {
         **os.environ,
         **UNLIMITED,
@@ -49,13 +51,18 @@ def start_server(var_dir: Path, port: int, workers: int, **env: str) -> subproce
         "SHOPLAKE_LOG_LEVEL": "WARNING",
         **env,
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "shoplake", "serve"],
+    return subprocess.Popen(
+        [sys.executable, "-m", "shoplake", *command],
         env=environ,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def start_server(var_dir: Path, port: int, workers: int, **env: str) -> subprocess.Popen:
+    """Start `shoplake serve` over ``var_dir`` and wait until /healthz answers."""
+    server = start_shoplake(["serve"], var_dir, port, workers, **env)
     for _ in range(600):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)

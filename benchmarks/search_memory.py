@@ -13,7 +13,7 @@ Two states of the lake are measured:
 * ``just loaded``: right after the bulk load every order is still in the raw tail (a snapshot's
   tail starts a minute before its watermark, ``CLAIM_GRACE``, to catch batches still landing),
   so each query also deduplicates 100,000 raw versions;
-* ``settled`` (skip with ``--no-settle``): after waiting out that minute, one more order
+* ``settled`` (skip with ``--no-settle``): after waiting out that minute, 20 more orders
   landed and an incremental build; reads are the snapshot plus a tiny tail, the steady state
   of a shop.
 
@@ -36,18 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import dagster as dg  # noqa: E402
-
 from benchmarks.harness import MemorySampler, free_port, start_server, stop_server  # noqa: E402
-from ingestion.generator import generate, tenant_definitions  # noqa: E402
-from pipelines.build import run_build  # noqa: E402
-from pipelines.lib.rereads import CLAIM_GRACE  # noqa: E402
-from warehouse.config import Settings, load_settings  # noqa: E402
-from warehouse.contracts import validate_records  # noqa: E402
-from warehouse.controldb import make_engine, make_session_factory, transaction, upgrade  # noqa: E402
-from warehouse.controlplane import apikeys  # noqa: E402
-from warehouse.controlplane import tenants as tenant_service  # noqa: E402
-from warehouse.lake.writer import batch_id_for, land_batch  # noqa: E402
+from benchmarks.warehouse import BenchWarehouse, create  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 ALL_FIELDS = (
@@ -61,52 +51,13 @@ SHAPES = {
 }
 
 
-def prepare(var_dir: Path, orders: int) -> tuple[Settings, str]:
-    """Create the tenant and a read key, generate its orders, build; return settings and key."""
-    url = f"sqlite:///{var_dir / 'control.db'}"
-    var_dir.mkdir(parents=True)
-    upgrade(url)
-    engine = make_engine(url)
-    (tenant,) = tenant_definitions("small", 1)
-    with transaction(make_session_factory(engine), write=True) as session:
-        tenant_id = tenant_service.create_tenant(session, **tenant.control_fields()).id
-        key = apikeys.create_key(session, tenant_id, "bench", ["read"]).secret
-    engine.dispose()
-    settings = load_settings({"var_dir": var_dir, "database_url": url}, environ={})
+def prepare(var_dir: Path, orders: int) -> BenchWarehouse:
+    """Create the tenant, generate its orders, build and publish."""
+    warehouse = create(var_dir, "small")
     sizes = {"orders": orders, "customers": max(1000, orders // 5), "products": 2000}
-    started = time.perf_counter()
-    overrides = {**sizes, "price_samples": 1}
-    ids = {tenant.slug: tenant_id}
-    generate("small", settings.lake_root, tenants=1, fmt="parquet", progress=False,
-             tenant_ids=ids, overrides=overrides)  # fmt: skip
-    print(f"generated {orders} orders in {time.perf_counter() - started:.0f} s", flush=True)
-    build(settings, full_refresh=True)
-    return settings, key
-
-
-def build(settings: Settings, full_refresh: bool) -> None:
-    """Run the real build job and publish."""
-    started = time.perf_counter()
-    run_build(settings, full_refresh=full_refresh, instance=dg.DagsterInstance.ephemeral())
-    print(f"built and published in {time.perf_counter() - started:.0f} s", flush=True)
-
-
-def settle(settings: Settings, loaded_at: float) -> None:
-    """Wait until the bulk load is older than the tail's grace, land one order, build again."""
-    wait = loaded_at + CLAIM_GRACE.total_seconds() + 30 - time.time()
-    if wait > 0:
-        print(f"waiting {wait:.0f} s for the load to leave the raw tail window", flush=True)
-        time.sleep(wait)
-    when = "2026-10-31T12:00:00+01:00"
-    line = {"id": "bench-late", "order_number": "L-1", "status": "paid", "currency": "EUR",
-            "subtotal_minor": 100, "total_minor": 100, "created_at": when, "updated_at": when,
-            "items": [
-                {"product_id": "prod-0000001", "sku": "x", "name": "x", "quantity": 1,
-                 "unit_price_minor": 100}]}  # fmt: skip
-    tables, errors = validate_records("order", [json.dumps(line).encode()])
-    assert not errors, errors
-    land_batch(settings.lake_root, 1, batch_id_for(1, "bench-late", 0), tables, source="api")
-    build(settings, full_refresh=False)
+    warehouse.generate({**sizes, "price_samples": 1})
+    warehouse.build()
+    return warehouse
 
 
 def stream_once(port: int, key: str, params: dict[str, str]) -> dict[str, float]:
@@ -183,14 +134,15 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="shoplake-search-bench-"))
     report = {"orders": args.orders, "limit": args.limit, "workers": args.workers, "states": {}}
     try:
-        settings, key = prepare(work / "var", args.orders)
-        loaded_at = time.time()
+        warehouse = prepare(work / "var", args.orders)
+        loaded_at, key, var_dir = time.time(), warehouse.key(["read"]), warehouse.settings.var_dir
         print("state: just loaded", flush=True)
-        report["states"]["just loaded"] = measure(settings.var_dir, key, args)
+        report["states"]["just loaded"] = measure(var_dir, key, args)
         if not args.no_settle:
-            settle(settings, loaded_at)
+            warehouse.settle(loaded_at)
+            warehouse.build(full_refresh=False)
             print("state: settled", flush=True)
-            report["states"]["settled"] = measure(settings.var_dir, key, args)
+            report["states"]["settled"] = measure(var_dir, key, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     OUT.mkdir(exist_ok=True)
