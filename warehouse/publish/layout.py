@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 CURRENT = "CURRENT"
@@ -33,7 +34,15 @@ MART_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 def marts_root(var_dir: Path) -> Path:
     """Return the directory holding CURRENT and all snapshots."""
-    return Path(var_dir).resolve() / "marts"
+    path = Path(var_dir)
+    return (_resolved(path) if path.is_absolute() else path.resolve()) / "marts"
+
+
+@lru_cache(maxsize=16)
+def _resolved(var_dir: Path) -> Path:
+    # Every mart read asks for it, and resolving costs a few system calls each time; an
+    # absolute var dir of a running process does not move (a relative one follows the cwd).
+    return var_dir.resolve()
 
 
 def snapshots_dir(var_dir: Path) -> Path:
