@@ -142,6 +142,7 @@ def read_parquet(data: bytes) -> list[dict[str, Any]]:
 def read_xlsx(data: bytes) -> list[dict[str, Any]]:
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     rows = [row for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)]
+    book.close()
     header = rows[0]
     return [dict(zip(header, row, strict=True)) for row in rows[1:] if row != header]
 

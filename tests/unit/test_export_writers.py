@@ -242,8 +242,9 @@ def test_text_resume_truncates_to_the_checkpoint_or_starts_over(tmp_path):
 
 def test_xlsx_holds_typed_cells_and_text_never_becomes_a_formula(tmp_path):
     run("xlsx", tmp_path, rows(6))
-    sheet = openpyxl.load_workbook(tmp_path / "data.xlsx", read_only=True).worksheets[0]
-    got = list(sheet.iter_rows(values_only=True))
+    book = openpyxl.load_workbook(tmp_path / "data.xlsx", read_only=True)
+    got = list(book.worksheets[0].iter_rows(values_only=True))
+    book.close()  # a read-only workbook keeps its file open until closed
     assert got[0] == tuple(name for name, _t in COLUMNS)
     assert got[1] == (
         "ord-000",
@@ -267,8 +268,10 @@ def test_xlsx_continues_on_a_new_sheet_when_one_is_full(tmp_path, monkeypatch):
     monkeypatch.setattr(spreadsheet, "SHEET_ROWS", 5)  # header + 4 rows per sheet
     run("xlsx", tmp_path, rows(10))
     book = openpyxl.load_workbook(tmp_path / "data.xlsx", read_only=True)
-    assert book.sheetnames == ["orders", "orders (2)", "orders (3)"]
+    names = book.sheetnames
     counts = [len(list(sheet.iter_rows(values_only=True))) for sheet in book.worksheets]
+    book.close()
+    assert names == ["orders", "orders (2)", "orders (3)"]
     assert counts == [5, 5, 3]
 
 
