@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pytest
 from flask import Flask
 
 from tests.factories import Factory
@@ -151,6 +152,32 @@ def key_headers(app: Flask, tenant_id: int, *scopes: str) -> dict[str, str]:
     with transaction(app.extensions["shoplake.sessions"]) as session:
         tenant = session.get(Tenant, tenant_id)
     return Factory(app).key_headers(tenant, *scopes)
+
+
+def tenant_fixtures(slug: str) -> tuple[Any, Any]:
+    """Return the ``shop`` and ``call`` fixtures of a module testing tenant ``slug``.
+
+    ``shop`` is the tenant's records; ``call(url, headers=...)`` GETs through the served app
+    with a read key of the tenant by default (``call.client`` is the test client).
+    Assign them in the module: ``shop, call = tenant_fixtures(SLUG)``.
+    """
+
+    @pytest.fixture
+    def shop(served) -> Shop:
+        return load(served.published.records, slug)
+
+    @pytest.fixture
+    def call(served):
+        client = served.app.test_client()
+        headers = key_headers(served.app, served.tenant_ids[slug], "read")
+
+        def get(url: str, headers: dict = headers):
+            return client.get(url, headers=headers)
+
+        get.client = client  # type: ignore[attr-defined]
+        return get
+
+    return shop, call
 
 
 def viewer_headers(app: Flask, tenant_id: int) -> dict[str, str]:

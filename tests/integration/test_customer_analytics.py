@@ -23,6 +23,7 @@ from tests.analytics_records import (
     republish,
     set_tenant_settings,
     share,
+    tenant_fixtures,
     utc,
     viewer_headers,
     walk_pages,
@@ -49,20 +50,7 @@ GRID = {  # R score -> segment by FM score 1..5 (dbt_project/README.md)
 }
 
 
-@pytest.fixture
-def shop(served) -> Shop:
-    return load(served.published.records, SLUG)
-
-
-@pytest.fixture
-def call(served):
-    client = served.app.test_client()
-    headers = key_headers(served.app, served.tenant_ids[SLUG], "read")
-
-    def get(url: str, headers: dict = headers):
-        return client.get(url, headers=headers)
-
-    return get
+shop, call = tenant_fixtures(SLUG)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from tests.analytics_records import (
     key_headers,
     load,
     set_tenant_settings,
+    tenant_fixtures,
     utc,
     viewer_headers,
     walk_pages,
@@ -34,21 +35,7 @@ ROUTES = [
 ]
 
 
-@pytest.fixture
-def shop(served) -> Shop:
-    return load(served.published.records, SLUG)
-
-
-@pytest.fixture
-def call(served):
-    client = served.app.test_client()
-    headers = key_headers(served.app, served.tenant_ids[SLUG], "read")
-
-    def get(url: str, headers: dict = headers):
-        return client.get(url, headers=headers)
-
-    get.client = client
-    return get
+shop, call = tenant_fixtures(SLUG)
 
 
 def expected_analytics(shop: Shop, start: date, end: date) -> dict:

@@ -22,6 +22,7 @@ from tests.analytics_records import (
     share,
     skus,
     stock_levels,
+    tenant_fixtures,
     viewer_headers,
     walk_pages,
 )
@@ -35,20 +36,7 @@ ROUTES = [
 ]
 
 
-@pytest.fixture
-def shop(served) -> Shop:
-    return load(served.published.records, SLUG)
-
-
-@pytest.fixture
-def call(served):
-    client = served.app.test_client()
-    headers = key_headers(served.app, served.tenant_ids[SLUG], "read")
-
-    def get(url: str, headers: dict = headers):
-        return client.get(url, headers=headers)
-
-    return get
+shop, call = tenant_fixtures(SLUG)
 
 
 def product_sales(shop: Shop) -> dict[str, dict]:
