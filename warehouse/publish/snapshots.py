@@ -12,9 +12,10 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,8 @@ def publish(
     clear_staging(var_dir)
     build_id = new_build_id()
     previous = _previous(var_dir) if reuse else None
-    times = {"watermark": watermark, "tail_from": tail_from}
-    manifest = _stage(
-        build_db, root / f"{STAGING_PREFIX}{build_id}", build_id, times, marts, info, previous
-    )
+    manifest_of = partial(build_manifest, build_id, watermark, info=info, tail_from=tail_from)
+    manifest = _stage(build_db, root / f"{STAGING_PREFIX}{build_id}", marts, previous, manifest_of)
     os.rename(root / f"{STAGING_PREFIX}{build_id}", root / build_id)
     fsync_dir(root)
     switch_current(var_dir, build_id)
@@ -92,18 +91,16 @@ def _previous(var_dir: Path) -> Previous | None:
 def _stage(
     build_db: Path,
     staging: Path,
-    build_id: str,
-    times: Mapping[str, datetime | None],
     marts: Sequence[MartSpec] | None,
-    info: Mapping[str, Any] | None,
     previous: Previous | None,
+    manifest_of: Callable[[Mapping[str, MartExport]], dict[str, Any]],
 ) -> dict[str, Any]:
     staging.mkdir()
     try:
         with duckdb.connect(str(build_db), read_only=True) as con:
             specs = discover_marts(con) if marts is None else marts
             exports = export_marts(con, specs, staging, previous)
-        manifest = build_manifest(build_id, times["watermark"], exports, info, times["tail_from"])
+        manifest = manifest_of(exports)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
         fsync_tree(staging)
     except BaseException:
