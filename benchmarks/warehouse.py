@@ -46,10 +46,11 @@ class BenchWarehouse:
         finally:
             engine.dispose()
 
-    def generate(self, overrides: Mapping[str, int], **options) -> float:
-        """Land the preset's data with ``overrides`` as Parquet; return the seconds it took."""
+    def generate(self, overrides: Mapping[str, int], preset: str = "", **options) -> float:
+        """Land a preset's data (this warehouse's by default) as Parquet; return the seconds."""
         started = time.perf_counter()
-        generate(self.preset, self.settings.lake_root, fmt="parquet", overrides=dict(overrides),
+        generate(preset or self.preset, self.settings.lake_root, fmt="parquet",
+                 overrides=dict(overrides),
                  tenants=len(self.tenant_ids), tenant_ids=dict(self.tenant_ids), progress=False,
                  **options)  # fmt: skip
         seconds = time.perf_counter() - started
@@ -80,9 +81,7 @@ class BenchWarehouse:
         if wait > 0:
             print(f"settling {wait:.0f} s so the load leaves the raw tail", flush=True)
             time.sleep(wait)
-        generate("tiny", self.settings.lake_root, fmt="parquet", overrides={"orders": 20}, seed=7,
-                 tenants=len(self.tenant_ids), tenant_ids=dict(self.tenant_ids),
-                 progress=False)  # fmt: skip
+        self.generate({"orders": 20}, preset="tiny", seed=7)
 
 
 def create(var_dir: Path, preset: str, tenants: int = 1) -> BenchWarehouse:
