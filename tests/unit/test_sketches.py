@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -112,3 +113,20 @@ def test_unanswerable_requests_name_their_field(kwargs, field):
 def test_hourly_ranges_up_to_the_limit_are_fine():
     request = make_request("hour", "exact", "UTC", "EUR", date(2026, 1, 1), date(2026, 4, 2))
     assert (request.end_date - request.start_date).days == 91
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12", "UTC", "Asia/Kathmandu"])
+def test_utc_bounds_hold_every_instant_of_the_local_range(zone):
+    # The UTC pre-filter may only drop orders outside the local range, in any zone.
+    request = make_request("day", "exact", zone, "EUR", date(2026, 3, 28), date(2026, 3, 30))
+    *_, since, until = request.params()
+    tz = ZoneInfo(zone)
+    first = datetime(2026, 3, 28, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+    last = datetime(2026, 3, 30, 23, 59, 59, 999999, tzinfo=tz).astimezone(UTC)
+    assert since <= first
+    assert last.replace(tzinfo=None) < until
+
+
+def test_utc_bounds_are_absent_without_dates():
+    *_, since, until = make_request("day", "exact", "Europe/Berlin", "EUR").params()
+    assert since is None and until is None

@@ -8,20 +8,25 @@ wall-clock time in the tenant's zone; ``start_date`` and ``end_date`` are both i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from warehouse.errors import ServiceError
 
 GROUPINGS = ("day", "hour", "product", "category")
 PRECISIONS = ("exact", "approx")
 MAX_HOUR_DAYS = 92  # an hourly answer of at most ~2,200 rows
+ZONE_MARGIN = timedelta(days=1)  # wider than any UTC offset
 
-# Counted orders in range with their local time; $1 zone, $2 currency, $3/$4 first/last day.
+# Counted orders in range with their local time; $1 zone, $2 currency, $3/$4 first/last day,
+# $5/$6 the UTC instants that surely hold the range (see SalesRequest.params): a plain bound
+# on created_at lets the scan skip row groups before any time zone is converted.
 COUNTED = (
     "counted as (select order_id, customer_id, total_minor, local_at from ("
     "select order_id, customer_id, total_minor, "
     "timezone($1, timezone('UTC', created_at)) as local_at from {orders} "
-    "where is_paid and currency = $2) "
+    "where is_paid and currency = $2 "
+    "and ($5::timestamp is null or created_at >= $5) "
+    "and ($6::timestamp is null or created_at < $6)) "
     "where ($3::date is null or cast(local_at as date) >= $3) "
     "and ($4::date is null or cast(local_at as date) <= $4))"
 )
@@ -61,8 +66,17 @@ class SalesRequest:
     currency: str
 
     def params(self) -> list:
-        """Return the positional parameters of :data:`COUNTED` ($1-$4)."""
-        return [self.timezone, self.currency, self.start_date, self.end_date]
+        """Return the positional parameters of :data:`COUNTED` ($1-$6).
+
+        A local day lies within 14 hours of the same UTC day (offsets run from -12 to +14),
+        so a day's margin either side of the UTC range never drops an order of the range.
+        """
+        since = until = None
+        if self.start_date is not None:
+            since = datetime.combine(self.start_date - ZONE_MARGIN, time())
+        if self.end_date is not None:
+            until = datetime.combine(self.end_date + 2 * ZONE_MARGIN, time())
+        return [self.timezone, self.currency, self.start_date, self.end_date, since, until]
 
     def grouped(self, grouping: str | None) -> str:
         """Return CTEs ending in ``grouped``: (key, order_id, customer_id, total_minor) rows."""
