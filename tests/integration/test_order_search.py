@@ -432,3 +432,46 @@ def test_a_failure_before_the_first_row_is_a_problem_response(berlin, monkeypatc
     failing_after(monkeypatch, 0)
     response = client.get(URL, headers=headers)
     assert response.status_code == 500 and response.mimetype == "application/problem+json"
+
+
+def fake_row_groups(orders, size, by_id=False):
+    """Row groups of ``size`` orders, in time order or (overlapping) in id order."""
+    from warehouse.search.window import RowGroup
+
+    rows = sorted(orders, key=lambda o: o["id"]) if by_id else ordered(orders)
+    groups = []
+    for first in range(0, len(rows), size):
+        instants = [instant(o["created_at"]) for o in rows[first : first + size]]
+        groups.append(RowGroup(min(instants), max(instants), len(instants)))
+    return groups
+
+
+@pytest.mark.parametrize(("size", "by_id"), [(7, False), (1, False), (11, True)])
+@pytest.mark.parametrize(
+    "params", [{}, {"sort": "-created_at"}, {"status": "cancelled"}, FILTERS["dates"][0],
+               {**FILTERS["dates"][0], "sort": "-created_at"}, {"q": "@posteo"}],
+)  # fmt: skip
+def test_chunks_bounded_by_row_group_statistics_return_the_same_pages(
+    berlin, monkeypatch, size, by_id, params
+):
+    # The statistics only decide how far each chunk reads; pages must not change, however
+    # the row groups are cut and however few of their rows match.
+    client, headers, orders = berlin
+    whole = get_json(client, headers, limit=1000, **params)["data"]
+    monkeypatch.setattr(
+        "warehouse.search.stream.row_groups", lambda *_: fake_row_groups(orders, size, by_id)
+    )
+    monkeypatch.setattr("warehouse.search.stream.CHUNK_ROWS", 13)
+    assert get_json(client, headers, limit=1000, **params)["data"] == whole
+    found, _pages = walk(client, headers, 29, **params)
+    assert found == whole
+
+
+def test_a_page_that_ends_exactly_at_the_last_match_has_no_cursor(berlin, monkeypatch):
+    client, headers, orders = berlin
+    monkeypatch.setattr("warehouse.search.stream.row_groups", lambda *_: fake_row_groups(orders, 5))
+    cancelled = get_json(client, headers, limit=1000, status="cancelled")["count"]
+    page = get_json(client, headers, limit=cancelled, status="cancelled")
+    assert page["count"] == cancelled and page["next_cursor"] is None
+    shorter = get_json(client, headers, limit=cancelled - 1, status="cancelled")
+    assert shorter["next_cursor"] is not None

@@ -64,6 +64,25 @@ class Source:
     kind: str  # "snapshot", "current" or "raw"
     base_stamps: tuple[tuple[int, int], ...] = ()  # (inode, ctime) of replaceable base files
 
+    def stored_column(self, column: str) -> str:
+        """Return the base file's name for a lake column (a mart may rename it)."""
+        return self.spec.mart_column(column) if self.kind == "snapshot" else column
+
+    def base_bound(self, column: str, op: str, placeholder: str) -> str:
+        """Return SQL over the base file's own column comparing ``column`` with an instant.
+
+        The base maps a mart's zone-less UTC timestamp through ``timezone('UTC', ...)``, and
+        a scan cannot skip row groups by a filter on that expression; the same comparison on
+        the stored column can. Any other mapping gives ``true`` (no narrowing).
+        """
+        stored = '"' + self.stored_column(column) + '"'
+        mapped = (self.base_exprs or {}).get(column)
+        if mapped == stored:
+            return f"{stored} {op} {placeholder}"
+        if mapped == f"timezone('UTC', {stored})":
+            return f"{stored} {op} timezone('UTC', {placeholder})"
+        return "true"
+
     def base_changed(self) -> bool:
         """Tell whether a base file was replaced since it was resolved (compaction swapped it)."""
         if not self.base_stamps:

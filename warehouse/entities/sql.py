@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from warehouse.entities.sources import Source
@@ -53,14 +54,30 @@ class Query:
         return ("with " + ",\n".join(self.ctes) + "\n" + select) if self.ctes else select
 
 
+@dataclass(frozen=True)
+class InstantSpan:
+    """Instants of one column a query needs (both ends inclusive, None = open)."""
+
+    column: str
+    low: datetime | None = None
+    high: datetime | None = None
+
+
 def current_rows(
-    query: Query, sources: Mapping[str, Source], keys: Sequence[str] | None = None
+    query: Query,
+    sources: Mapping[str, Source],
+    keys: Sequence[str] | None = None,
+    span: InstantSpan | None = None,
 ) -> Query:
-    """Add one CTE per entity of a family (parent first) holding its current rows."""
+    """Add one CTE per entity of a family (parent first) holding its current rows.
+
+    ``span`` lets the parent's base scan skip rows outside it. It narrows the base only, so
+    the caller must filter the result by the same span (or a narrower one) itself.
+    """
     for source in sources.values():
         link = source.spec.link
         if link is None:
-            _parent(query, source, keys)
+            _parent(query, source, keys, span)
         else:
             _child(query, source, sources[source.spec.parent], keys)
     return query
@@ -89,7 +106,9 @@ def _tail_versions(query: Query, source: Source, key_column: str, keys) -> str |
     return name
 
 
-def _base(query: Query, source: Source, key_column: str, keys) -> str | None:
+def _base(
+    query: Query, source: Source, key_column: str, keys, span: InstantSpan | None = None
+) -> str | None:
     """Add the CTE of base rows with lake column names; return its name, or None if none."""
     if not source.base_files or source.base_exprs is None:
         return None
@@ -99,16 +118,29 @@ def _base(query: Query, source: Source, key_column: str, keys) -> str | None:
     narrowed = query.keys_filter(key_column, keys, f"{source.spec.name}__bk")
     query.ctes.append(
         f"{name} as (select * from (select {exprs} from read_parquet({files}, "
-        f"hive_partitioning = false)) where {narrowed})"
+        f"hive_partitioning = false) where {_stored_span(query, source, span)}) "
+        f"where {narrowed})"
     )
     return name
 
 
-def _parent(query: Query, source: Source, keys) -> None:
+def _stored_span(query: Query, source: Source, span: InstantSpan | None) -> str:
+    """Return the span as a filter on the base file's stored column (row groups skip by it)."""
+    if span is None:
+        return "true"
+    clauses = []
+    for op, end, value in ((">=", "low", span.low), ("<=", "high", span.high)):
+        if value is not None:
+            mark = query.bind(f"{source.spec.name}__span_{end}", value)
+            clauses.append(source.base_bound(span.column, op, mark))
+    return " and ".join(clauses) or "true"
+
+
+def _parent(query: Query, source: Source, keys, span: InstantSpan | None = None) -> None:
     (key,) = source.spec.key
     name = source.spec.name
     versions = _tail_versions(query, source, key, keys)
-    base = _base(query, source, key, keys)
+    base = _base(query, source, key, keys, span)
     parts = []
     if versions:
         query.ctes.append(

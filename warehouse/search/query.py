@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from warehouse.entities.sql import Query
+from warehouse.entities.sql import InstantSpan, Query
 from warehouse.search.spec import FIELDS, OrderSearch
+from warehouse.search.window import Frontier
 
 KEY_COLUMNS = ("__key_created_at", "__key_id")
+OPEN = Frontier()
 CUSTOMER_COLUMNS = (
     "c.email as __customer_email, c.first_name as __customer_first_name, "
     "c.last_name as __customer_last_name"
@@ -36,16 +38,23 @@ NAME = "lower(concat_ws(' ', o.__customer_first_name, o.__customer_last_name))"
 
 
 def page_sql(
-    query: Query, search: OrderSearch, limit: int, after: tuple[datetime, str] | None
+    query: Query,
+    search: OrderSearch,
+    limit: int,
+    after: tuple[datetime, str] | None,
+    frontier: Frontier = OPEN,
 ) -> str:
     """Return the select of up to ``limit + 1`` rows: projected fields, then the cursor key.
 
     ``query`` already holds the current-rows CTEs (orders, order_items, and customers when
-    :attr:`OrderSearch.needs_customers`); only the ``items`` field adds a CTE of its own.
+    :attr:`OrderSearch.needs_customers`), the orders' base narrowed to :func:`span`; only the
+    ``items`` field adds a CTE of its own. ``frontier`` limits the chunk to part of the
+    timeline (:mod:`warehouse.search.window`).
     """
     clauses = _filters(query, search)
     if after is not None:
         clauses.append(_after(query, search.descending, after))
+    clauses += _frontier(query, search.descending, frontier)
     direction = "desc" if search.descending else "asc"
     order = f"o.created_at {direction}, o.id {direction}"
     rows = "orders"
@@ -59,6 +68,35 @@ def page_sql(
         return f"select {_projection(search)} {top}"
     query.ctes.append(f"search_page as materialized (select o.* {top})")
     return f"select {_projection(search)} from search_page as o {ITEMS_JOIN} order by {order}"
+
+
+def span(
+    search: OrderSearch, after: tuple[datetime, str] | None, frontier: Frontier
+) -> InstantSpan:
+    """Return the instants a chunk can need: its filters, position and frontier, loosely."""
+    lows = [search.start]
+    highs = [search.end]
+    position = after[0] if after is not None else None
+    if search.descending:
+        highs += [position, frontier.beyond]
+        lows.append(frontier.reach)
+    else:
+        lows += [position, frontier.beyond]
+        highs.append(frontier.reach)
+    low = max((v for v in lows if v is not None), default=None)
+    high = min((v for v in highs if v is not None), default=None)
+    return InstantSpan("created_at", low, high)
+
+
+def _frontier(query: Query, descending: bool, frontier: Frontier) -> list[str]:
+    clauses = []
+    if frontier.reach is not None:
+        reach = query.bind("frontier_reach", frontier.reach)
+        clauses.append(f"o.created_at {'>=' if descending else '<='} {reach}")
+    if frontier.beyond is not None:
+        beyond = query.bind("frontier_beyond", frontier.beyond)
+        clauses.append(f"o.created_at {'<' if descending else '>'} {beyond}")
+    return clauses
 
 
 def _projection(search: OrderSearch) -> str:

@@ -27,8 +27,9 @@ from warehouse.entities.sources import Source, Store, resolve
 from warehouse.entities.specs import SPECS, family
 from warehouse.entities.sql import Query, current_rows
 from warehouse.lake import LakeReadError
-from warehouse.search.query import KEY_COLUMNS, page_sql
+from warehouse.search.query import KEY_COLUMNS, page_sql, span
 from warehouse.search.spec import OrderSearch
+from warehouse.search.window import GROWTH, Frontier, reach_for, row_groups
 
 log = logging.getLogger("shoplake.search")
 
@@ -52,6 +53,9 @@ class SearchStream:
         self.last_key: Key | None = None  # of the last record yielded
         self.count = 0
         self._chunk: Chunk | None = None
+        self._beyond: datetime | None = None  # every match up to here has been returned
+        self._reach: datetime | None = None  # how far the chunk being read may read
+        self._growth = 1
 
     def start(self, after: Key | None) -> None:
         """Run the first chunk (continuing after ``after``) and fetch its first batch."""
@@ -64,10 +68,12 @@ class SearchStream:
         try:
             chunk, self._chunk = self._chunk, None
             more = chunk is not None and (yield from self._drain(chunk))
-            while more and self.count < self.limit:
+            while more or self._came_short():
+                if more and self.count >= self.limit:
+                    self.next_key = self.last_key
+                    break
+                # A full page that came short of its reach still looks for one row past it.
                 more = yield from self._drain(self._run(self.last_key))
-            if more:
-                self.next_key = self.last_key
         finally:
             self.close()
 
@@ -79,6 +85,18 @@ class SearchStream:
 
     def _wanted(self) -> int:
         return min(CHUNK_ROWS, self.limit - self.count)
+
+    def _came_short(self) -> bool:
+        """After a chunk without its probe row: tell whether more may lie past its reach.
+
+        A bounded chunk returned every match up to its reach, so the next one starts beyond
+        it and reaches twice as far; an unbounded chunk coming back short is the end.
+        """
+        if self._reach is None:
+            return False
+        self._beyond, self._reach = self._reach, None
+        self._growth *= GROWTH
+        return True
 
     def _drain(self, chunk: Chunk) -> Generator[list[dict[str, Any]], None, bool]:
         """Yield one chunk's records; return whether rows remain past it (its probe row)."""
@@ -103,10 +121,12 @@ class SearchStream:
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
             sources = _sources(self.store, self.search)
-            query = Query()
-            for family_sources in sources:
+            orders, *others = sources
+            frontier = self._frontier(orders["orders"], after)
+            query = current_rows(Query(), orders, span=span(self.search, after, frontier))
+            for family_sources in others:
                 current_rows(query, family_sources)
-            sql = query.sql(page_sql(query, self.search, self._wanted(), after))
+            sql = query.sql(page_sql(query, self.search, self._wanted(), after, frontier))
             cursor = duck.connection().cursor()
             try:
                 first = cursor.execute(sql, query.params).fetchmany(self.batch_rows)
@@ -122,9 +142,22 @@ class SearchStream:
                     raise
                 continue
             if not _swapped(sources):
+                self._reach = frontier.reach
                 return cursor, first
             cursor.close()
         raise LakeReadError(f"orders/tenant_id={self.store.tenant_id}: files kept changing")
+
+    def _frontier(self, orders: Source, after: Key | None) -> Frontier:
+        """Return how far the next chunk reads: enough base row groups for its rows."""
+        beyond = Frontier(beyond=self._beyond)
+        groups = row_groups(orders.base_files, orders.stored_column("created_at"))
+        if not groups:
+            return beyond
+        start = span(self.search, after, beyond)
+        wanted = (self._wanted() + 1) * self._growth
+        descending = self.search.descending
+        reach = reach_for(groups, wanted, descending, start.high if descending else start.low)
+        return Frontier(reach, self._beyond)
 
 
 def open_search(
