@@ -49,23 +49,34 @@ def nearest_rank(percent: int, n: int) -> int:
     return max(1, (percent * n + 99) // 100)
 
 
-def exact_distributions(
-    marts: TenantMarts, req: SalesRequest, grouping: str | None
-) -> dict[str, Distribution]:
-    """Return each group's exact distribution, computed over the facts."""
+def exact_spread(
+    marts: TenantMarts, req: SalesRequest
+) -> tuple[dict[str, Distribution], Distribution]:
+    """Return each group's exact distribution and the whole range's, from one scan of the facts.
+
+    The whole range counts each order once (an order in two categories is one order there).
+    """
     picks = ", ".join(
         f"min(total_minor) filter (where rn = greatest(1, ({p} * n + 99) // 100)) as p{p}"
         for p in PERCENTILES
     )
     sql = (
-        f"{req.grouped(grouping)}, ranked as (select key, customer_id, total_minor, "
-        "row_number() over (partition by key order by total_minor) as rn, "
-        "count(*) over (partition by key) as n from grouped) "
-        f"select key, count(distinct customer_id) as unique_customers, {picks} "
-        "from ranked group by key"
+        f"{req.grouped(req.group_by)}, scoped as ("
+        "select false as whole, key, customer_id, total_minor from grouped union all "
+        "select true, null, customer_id, total_minor from counted), "
+        "ranked as (select whole, key, customer_id, total_minor, "
+        "row_number() over (partition by whole, key order by total_minor) as rn, "
+        "count(*) over (partition by whole, key) as n from scoped) "
+        f"select whole, key, count(distinct customer_id) as unique_customers, {picks} "
+        "from ranked group by whole, key"
     )
-    rows = marts.rows(sql, req.params(), **req.facts_for(grouping))
-    return {row["key"]: _exact(row) for row in rows}
+    groups, whole = {}, EMPTY
+    for row in marts.rows(sql, req.params(), **req.facts_for(req.group_by)):
+        if row["whole"]:
+            whole = _exact(row)
+        else:
+            groups[row["key"]] = _exact(row)
+    return groups, whole
 
 
 def _exact(row: dict) -> Distribution:

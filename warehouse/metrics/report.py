@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from warehouse.marts import TenantMarts
-from warehouse.metrics.distribution import EMPTY, Distribution, exact_distributions
+from warehouse.metrics.distribution import EMPTY, Distribution, exact_spread
 from warehouse.metrics.measures import group_measures, range_totals
 from warehouse.metrics.request import SalesRequest
 from warehouse.metrics.sketches import (
@@ -16,7 +16,7 @@ from warehouse.metrics.sketches import (
     KLL_CONFIDENCE,
     KLL_K,
     kll_rank_error,
-    sketched_distributions,
+    sketched_spread,
 )
 
 EXACT_METHODS = {
@@ -31,9 +31,8 @@ EXACT_METHODS = {
 def sales_report(marts: TenantMarts, req: SalesRequest) -> dict[str, Any]:
     """Return the whole answer for one request, as plain data."""
     source, groups = group_measures(marts, req)
-    compute = exact_distributions if req.precision == "exact" else sketched_distributions
-    spread = compute(marts, req, req.group_by)
-    overall = compute(marts, req, None).get("all", EMPTY)
+    compute = exact_spread if req.precision == "exact" else sketched_spread
+    spread, overall = compute(marts, req)
     facts = sorted(req.facts_for(req.group_by).values())
     return {
         "group_by": req.group_by,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from warehouse.marts import TenantMarts
-from warehouse.metrics.distribution import PERCENTILES, Bounded, Distribution
+from warehouse.metrics.distribution import EMPTY, PERCENTILES, Bounded, Distribution
 from warehouse.metrics.request import SalesRequest
 
 if TYPE_CHECKING:  # imported where sketches are made: most API requests never need the library
@@ -53,6 +53,14 @@ def sketched_distributions(
     sql = f"{req.grouped(grouping)} select key, customer_id, total_minor from grouped order by key"
     batches = marts.stream(sql, req.params(), batch_rows=BATCH_ROWS, **req.facts_for(grouping))
     return dict(sketch_groups(row for batch in batches for row in batch))
+
+
+def sketched_spread(
+    marts: TenantMarts, req: SalesRequest
+) -> tuple[dict[str, Distribution], Distribution]:
+    """Return each group's estimates and the whole range's (each order once there)."""
+    whole = sketched_distributions(marts, req, None).get("all", EMPTY)
+    return sketched_distributions(marts, req, req.group_by), whole
 
 
 def sketch_groups(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[str, Distribution]]:
