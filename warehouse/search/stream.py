@@ -3,7 +3,8 @@
 A page is read in keyset chunks of at most :data:`CHUNK_ROWS` orders: each chunk is one top-N
 query continuing after the last key of the one before, exactly as the next page would. So
 DuckDB never sorts or buffers more than a chunk, whatever ``limit`` is, and the guarantees
-between pages (see :mod:`warehouse.search`) hold between the chunks of one page too.
+between pages (see :mod:`warehouse.search`) hold between the chunks of one page too. Each chunk
+reads the base only as far as its row-group statistics say it must (:mod:`.window`).
 
 :func:`open_search` runs the first chunk and fetches its first batch before it returns, so a
 bad query surfaces before a response starts. A top-N reads every input file before it yields
@@ -72,7 +73,8 @@ class SearchStream:
                 if more and self.count >= self.limit:
                     self.next_key = self.last_key
                     break
-                # A full page that came short of its reach still looks for one row past it.
+                # The next chunk: after a full one, or beyond a bounded one that came short
+                # (with the page already full, that chunk only probes for one more row).
                 more = yield from self._drain(self._run(self.last_key))
         finally:
             self.close()
