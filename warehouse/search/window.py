@@ -100,10 +100,11 @@ def reach_for(
 def _file_groups(path: str, _mtime_ns: int, _size: int, column: str) -> tuple[RowGroup, ...] | None:
     # Keyed by mtime and size too: snapshot files never change, a compacted state is swapped.
     metadata = pq.ParquetFile(path).metadata
-    names = metadata.schema.names
-    if column not in names:
+    # Leaf columns, as row groups number them (a nested column has several).
+    paths = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
+    if column not in paths:
         return None
-    index = names.index(column)
+    index = paths.index(column)
     groups = []
     for number in range(metadata.num_row_groups):
         group = metadata.row_group(number)
