@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from warehouse.entities.specs import EntitySpec
+from warehouse.entities.specs import EntitySpec, utc_instant
 from warehouse.lake.current import AS_OF_KEY
 from warehouse.lake.layout import current_file, partitions
 from warehouse.lake.reader import list_files
@@ -71,7 +71,7 @@ class Source:
     def base_bound(self, column: str, op: str, placeholder: str) -> str:
         """Return SQL over the base file's own column comparing ``column`` with an instant.
 
-        The base maps a mart's zone-less UTC timestamp through ``timezone('UTC', ...)``, and
+        The base maps a mart's zone-less UTC timestamp through :func:`utc_instant`, and
         a scan cannot skip row groups by a filter on that expression; the same comparison on
         the stored column can. Any other mapping gives ``true`` (no narrowing).
         """
@@ -79,8 +79,8 @@ class Source:
         mapped = (self.base_exprs or {}).get(column)
         if mapped == stored:
             return f"{stored} {op} {placeholder}"
-        if mapped == f"timezone('UTC', {stored})":
-            return f"{stored} {op} timezone('UTC', {placeholder})"
+        if mapped == utc_instant(stored):
+            return f"{stored} {op} {utc_instant(placeholder)}"
         return "true"
 
     def base_changed(self) -> bool:

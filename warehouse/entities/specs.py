@@ -16,6 +16,11 @@ from warehouse.contracts import LAKE_ENTITIES
 TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
 
 
+def utc_instant(sql: str) -> str:
+    """Return ``sql`` (a zone-less UTC timestamp) as an instant; on an instant, the reverse."""
+    return f"timezone('UTC', {sql})"
+
+
 @dataclass(frozen=True)
 class EntitySpec:
     """One lake entity as the reader sees it."""
@@ -53,7 +58,7 @@ class EntitySpec:
                 return None
             quoted = '"' + source + '"'
             if mart_types[source].upper() in TIMESTAMP_TYPES:
-                quoted = f"timezone('UTC', {quoted})"
+                quoted = utc_instant(quoted)
             expressions[column] = quoted
         return expressions
 

@@ -69,7 +69,7 @@ class SearchStream:
         try:
             chunk, self._chunk = self._chunk, None
             more = chunk is not None and (yield from self._drain(chunk))
-            while more or self._came_short():
+            while more or self._went_beyond_reach():
                 if more and self.count >= self.limit:
                     self.next_key = self.last_key
                     break
@@ -88,11 +88,12 @@ class SearchStream:
     def _wanted(self) -> int:
         return min(CHUNK_ROWS, self.limit - self.count)
 
-    def _came_short(self) -> bool:
-        """After a chunk without its probe row: tell whether more may lie past its reach.
+    def _went_beyond_reach(self) -> bool:
+        """After a chunk without its probe row: move past its reach, if it had one.
 
         A bounded chunk returned every match up to its reach, so the next one starts beyond
-        it and reaches twice as far; an unbounded chunk coming back short is the end.
+        it and reaches twice as far (return True: read on); an unbounded chunk coming back
+        short is the end (return False, nothing changes).
         """
         if self._reach is None:
             return False
