@@ -150,6 +150,17 @@ def test_filters_combine(served, berlin):
     assert ids(get_json(client, headers, limit=1000, **combined)["data"]) == expected
 
 
+def lines_of(order):
+    """Return an order's lines as search returns them: numbered, discount 0 when absent."""
+    return [{**item, "discount_minor": item["discount_minor"] or 0, "line_number": n}
+            for n, item in enumerate(order["items"], start=1)]  # fmt: skip
+
+
+def email_of(customers, order):
+    customer = customers.get(order["customer_id"])
+    return customer["email"] if customer else None
+
+
 def test_projection_returns_exactly_the_fields_asked_for(served, berlin):
     client, headers, orders = berlin
     customers = {c["id"]: c for c in records(served, BERLIN, "customers")}
@@ -158,12 +169,9 @@ def test_projection_returns_exactly_the_fields_asked_for(served, berlin):
     for record in page["data"]:
         assert list(record) == ["id", "total_minor", "customer_email", "items"]
         order = by_id[record["id"]]
-        customer = customers.get(order["customer_id"])
-        assert record["customer_email"] == (customer["email"] if customer else None)
+        assert record["customer_email"] == email_of(customers, order)
         assert record["total_minor"] == order["total_minor"]
-        lines = [{**item, "discount_minor": item["discount_minor"] or 0, "line_number": n}
-                 for n, item in enumerate(order["items"], start=1)]  # fmt: skip
-        assert record["items"] == lines
+        assert record["items"] == lines_of(order)
 
 
 def test_default_fields_are_the_order_record_without_items(served, berlin):
@@ -434,6 +442,23 @@ def test_a_failure_before_the_first_row_is_a_problem_response(berlin, monkeypatc
     assert response.status_code == 500 and response.mimetype == "application/problem+json"
 
 
+def settle(served):
+    """Start the copy's raw tail at its build's watermark, so reads take orders from the snapshot.
+
+    The session build ran right after the data landed, so its recorded tail covers every row
+    and reads take them all from the raw zone; a shop in its steady state reads the snapshot,
+    whose scans the statistics bound narrows.
+    """
+    from warehouse.publish import current_build_id
+    from warehouse.publish.layout import MANIFEST, snapshots_dir
+
+    # Before any read: a manifest is cached by its path once read.
+    build_id = current_build_id(served.var_dir)
+    manifest = snapshots_dir(served.var_dir) / build_id / MANIFEST
+    recorded = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**recorded, "tail_from": recorded["watermark"]}))
+
+
 def fake_row_groups(orders, size, by_id=False):
     """Row groups of ``size`` orders, in time order or (overlapping) in id order."""
     from warehouse.search.window import RowGroup
@@ -452,10 +477,11 @@ def fake_row_groups(orders, size, by_id=False):
                {**FILTERS["dates"][0], "sort": "-created_at"}, {"q": "@posteo"}],
 )  # fmt: skip
 def test_chunks_bounded_by_row_group_statistics_return_the_same_pages(
-    berlin, monkeypatch, size, by_id, params
+    served, berlin, monkeypatch, size, by_id, params
 ):
     # The statistics only decide how far each chunk reads; pages must not change, however
     # the row groups are cut and however few of their rows match.
+    settle(served)
     client, headers, orders = berlin
     whole = get_json(client, headers, limit=1000, **params)["data"]
     monkeypatch.setattr(
@@ -475,3 +501,37 @@ def test_a_page_that_ends_exactly_at_the_last_match_has_no_cursor(berlin, monkey
     assert page["count"] == cancelled and page["next_cursor"] is None
     shorter = get_json(client, headers, limit=cancelled - 1, status="cancelled")
     assert shorter["next_cursor"] is not None
+
+
+@pytest.mark.parametrize(("size", "by_id"), [(7, False), (11, True)])
+@pytest.mark.parametrize("params", [{}, {"sort": "-created_at"}, FILTERS["dates"][0]])
+def test_bounded_chunks_bring_every_order_its_own_lines_and_customer(
+    served, berlin, monkeypatch, size, by_id, params
+):
+    # A bounded chunk narrows the lines' base scan by their copy of the order's created_at
+    # too. An order moved in time by an update takes its new lines from the raw tail.
+    settle(served)
+    client, _read, orders = berlin
+    headers = headers_for(served, BERLIN, "read", "write")
+    moved = ordered(orders)[40]
+    change = {"created_at": "2026-06-15T08:00:00+00:00", "items": moved["items"][:1],
+              "subtotal_minor": moved["items"][0]["quantity"] * moved["items"][0][
+                  "unit_price_minor"] - (moved["items"][0]["discount_minor"] or 0)}  # fmt: skip
+    change["total_minor"] = change["subtotal_minor"] + (moved["tax_minor"] or 0) + (
+        moved["shipping_minor"] or 0) - (moved["discount_minor"] or 0)  # fmt: skip
+    response = client.patch(f"/api/v1/orders/{moved['id']}/", json=change, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    current = [{**o, **change} if o["id"] == moved["id"] else o for o in orders]
+    monkeypatch.setattr(
+        "warehouse.search.stream.row_groups", lambda *_: fake_row_groups(orders, size, by_id)
+    )
+    monkeypatch.setattr("warehouse.search.stream.CHUNK_ROWS", 13)
+    found, pages = walk(client, headers, 29, fields="id,customer_email,items", **params)
+    predicate = FILTERS["dates"][1](served) if params == FILTERS["dates"][0] else bool
+    expected = ordered((o for o in current if predicate(o)), "sort" in params)
+    customers = {c["id"]: c for c in records(served, BERLIN, "customers")}
+    assert ids(found) == ids(expected) and pages > 1
+    assert moved["id"] in ids(found)
+    for record, order in zip(found, expected, strict=True):
+        assert record["items"] == lines_of(order)
+        assert record["customer_email"] == email_of(customers, order)

@@ -30,6 +30,8 @@ class EntitySpec:
     renames: Mapping[str, str] = field(default_factory=dict)
     parent: str | None = None  # order_items -> orders
     link: str | None = None  # the column naming the parent's key (order_id)
+    # Parent column -> the child's copy of it, taken from the same version at landing.
+    copies: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -67,7 +69,12 @@ PRODUCTS = EntitySpec("products", "dim_products", {"id": "product_id", "name": "
 CUSTOMERS = EntitySpec("customers", "dim_customers", {"id": "customer_id"})
 ORDERS = EntitySpec("orders", "fct_orders", {"id": "order_id"})
 ORDER_ITEMS = EntitySpec(
-    "order_items", "fct_order_items", {"name": "item_name"}, parent="orders", link="order_id"
+    "order_items",
+    "fct_order_items",
+    {"name": "item_name"},
+    parent="orders",
+    link="order_id",
+    copies={"created_at": "order_created_at"},
 )
 REFUNDS = EntitySpec("refunds", "fct_refunds", {"id": "refund_id"})
 CUSTOMER_NOTES = EntitySpec("customer_notes")

@@ -71,16 +71,24 @@ def current_rows(
 ) -> Query:
     """Add one CTE per entity of a family (parent first) holding its current rows.
 
-    ``span`` lets the parent's base scan skip rows outside it. It narrows the base only, so
-    the caller must filter the result by the same span (or a narrower one) itself.
+    ``span`` lets the parent's base scan skip rows outside it, and a child's base scan too
+    where the child keeps a copy of the column (:attr:`EntitySpec.copies`): a base child row
+    belongs to its parent's base version, whose value it copied, or is replaced with the
+    parent. It narrows the bases only, so the caller must filter the parents by the same span
+    (or a narrower one) itself, and ask for the children of those parents only.
     """
     for source in sources.values():
         link = source.spec.link
         if link is None:
             _parent(query, source, keys, span)
         else:
-            _child(query, source, sources[source.spec.parent], keys)
+            _child(query, source, sources[source.spec.parent], keys, _copied(source, span))
     return query
+
+
+def _copied(source: Source, span: InstantSpan | None) -> InstantSpan | None:
+    copy = source.spec.copies.get(span.column) if span is not None else None
+    return InstantSpan(copy, span.low, span.high) if span is not None and copy else None
 
 
 def _columns(source: Source, alias: str = "") -> str:
@@ -154,12 +162,14 @@ def _parent(query: Query, source: Source, keys, span: InstantSpan | None = None)
     query.ctes.append(f"{quote(name)} as ({_union(parts, source)})")
 
 
-def _child(query: Query, source: Source, parent: Source, keys) -> None:
+def _child(
+    query: Query, source: Source, parent: Source, keys, span: InstantSpan | None = None
+) -> None:
     link = source.spec.link
     name = source.spec.name
     parent_tail = f"{parent.spec.name}__tail" if parent.tail_files else None
     versions = _tail_versions(query, source, link, keys) if parent_tail else None
-    base = _base(query, source, link, keys)
+    base = _base(query, source, link, keys, span)
     parts = []
     if versions:
         order_by = ", ".join(f"c.{quote(k)}" for k in source.spec.key)

@@ -1,10 +1,12 @@
 """SQL of one chunk of a search page over the current orders (snapshot plus raw tail).
 
 One top-N: filters and the keyset condition, then the first ``limit + 1`` matches in
-``(created_at, id)`` order (the extra row tells whether more follow), projected. Customers are
-joined (left: guests have none) only for ``q`` or a customer field; lines are aggregated only
-when ``items`` is asked for, and only for the chunk's orders. Every value is a bound parameter;
-only names from the allow-list in :mod:`warehouse.search.spec` are spliced into the text.
+``(created_at, id)`` order (the extra row tells whether more follow), projected. Whatever is
+not an order column is fetched for the chunk's orders only, after the top-N, so its cost follows
+the chunk and not the tenant: a customer field joins (left: guests have none) the customers the
+chunk's orders name, and ``items`` aggregates those orders' lines. ``q`` is a semi-join on the
+customers that match it. Every value is a bound parameter; only names from the allow-list in
+:mod:`warehouse.search.spec` are spliced into the text.
 """
 
 from __future__ import annotations
@@ -12,15 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from warehouse.entities.sql import InstantSpan, Query
-from warehouse.search.spec import FIELDS, OrderSearch
+from warehouse.search.spec import CUSTOMER_FIELDS, FIELDS, OrderSearch
 from warehouse.search.window import Frontier
 
 KEY_COLUMNS = ("__key_created_at", "__key_id")
 OPEN = Frontier()
-CUSTOMER_COLUMNS = (
-    "c.email as __customer_email, c.first_name as __customer_first_name, "
-    "c.last_name as __customer_last_name"
-)
 # The API's item shape, in line order, from the lake's order_items columns.
 ITEMS = (
     "list(struct_pack(line_number := line_number, product_id := product_id, "
@@ -28,13 +26,16 @@ ITEMS = (
     "unit_price_minor := unit_price_minor, discount_minor := discount_minor) "
     "order by line_number)"
 )
-CUSTOMERS_JOIN = "left join customers as c on c.id = o.customer_id"
-# Only the page's orders: the semi-join keeps the aggregate as small as the page.
+# Only the page's orders and customers: the semi-joins keep the hash tables as small as the page.
+CUSTOMERS_JOIN = (
+    "left join (select id, email, first_name, last_name from customers "
+    "where id in (select customer_id from search_page)) as c on c.id = o.customer_id"
+)
 ITEMS_JOIN = (
     f"left join (select order_id, {ITEMS} as items from order_items "
     "where order_id in (select id from search_page) group by order_id) as i on i.order_id = o.id"
 )
-NAME = "lower(concat_ws(' ', o.__customer_first_name, o.__customer_last_name))"
+NAME = "lower(concat_ws(' ', c.first_name, c.last_name))"
 
 
 def page_sql(
@@ -47,9 +48,10 @@ def page_sql(
     """Return the select of up to ``limit + 1`` rows: projected fields, then the cursor key.
 
     ``query`` already holds the current-rows CTEs (orders, order_items, and customers when
-    :attr:`OrderSearch.needs_customers`), the orders' base narrowed to :func:`span`; only the
-    ``items`` field adds a CTE of its own. ``frontier`` limits the chunk to part of the
-    timeline (:mod:`warehouse.search.window`).
+    :attr:`OrderSearch.needs_customers`), the orders' base narrowed to :func:`span`. A
+    customer field or ``items`` adds the chunk's orders as a CTE of their own (``search_page``)
+    to join them to. ``frontier`` limits the chunk to part of the timeline
+    (:mod:`warehouse.search.window`).
     """
     clauses = _filters(query, search)
     if after is not None:
@@ -57,17 +59,20 @@ def page_sql(
     clauses += _frontier(query, search.descending, frontier)
     direction = "desc" if search.descending else "asc"
     order = f"o.created_at {direction}, o.id {direction}"
-    rows = "orders"
-    if search.needs_customers:
-        rows = f"(select o.*, {CUSTOMER_COLUMNS} from orders as o {CUSTOMERS_JOIN})"
     where = " and ".join(clauses) or "true"
     # A literal, not a parameter: DuckDB plans ORDER BY + LIMIT as a top-N (memory bounded by
     # the limit) only when it knows the limit; a bound $limit makes it sort every match.
-    top = f"from {rows} as o where {where} order by {order} limit {int(limit) + 1:d}"
-    if "items" not in search.fields:
+    top = f"from orders as o where {where} order by {order} limit {int(limit) + 1:d}"
+    joins = []
+    if any(name in CUSTOMER_FIELDS for name in search.fields):
+        joins.append(CUSTOMERS_JOIN)
+    if "items" in search.fields:
+        joins.append(ITEMS_JOIN)
+    if not joins:
         return f"select {_projection(search)} {top}"
     query.ctes.append(f"search_page as materialized (select o.* {top})")
-    return f"select {_projection(search)} from search_page as o {ITEMS_JOIN} order by {order}"
+    rows = f"search_page as o {' '.join(joins)}"
+    return f"select {_projection(search)} from {rows} order by {order}"
 
 
 def span(
@@ -126,8 +131,8 @@ def _filters(query: Query, search: OrderSearch) -> list[str]:
     if search.q is not None:
         q = query.bind("f_q", search.q)
         clauses.append(
-            f"(contains({NAME}, lower({q})) "
-            f"or contains(lower(coalesce(o.__customer_email, '')), lower({q})))"
+            f"o.customer_id in (select c.id from customers as c where contains({NAME}, lower({q}))"
+            f" or contains(lower(coalesce(c.email, '')), lower({q})))"
         )
     return clauses
 

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from warehouse.errors import ServiceError
 
-# Projectable fields: name -> SQL over the page's rows `o` (the order and its customer's
-# columns, see query.CUSTOMER_COLUMNS) and `i` (its lines).
+# Projectable fields: name -> SQL over the page's orders `o`, their customers `c` and their
+# lines `i` (see query.CUSTOMERS_JOIN and query.ITEMS_JOIN).
 ORDER_FIELDS = {
     name: f'o."{name}"'
     for name in (
@@ -32,9 +32,8 @@ PAYMENT = (
     "status := o.payment_status, reference := o.payment_reference) end"
 )
 CUSTOMER_FIELDS = {
-    "customer_email": "o.__customer_email",
-    "customer_name": "nullif(trim(concat_ws(' ', o.__customer_first_name, "
-    "o.__customer_last_name)), '')",
+    "customer_email": "c.email",
+    "customer_name": "nullif(trim(concat_ws(' ', c.first_name, c.last_name)), '')",
 }
 FIELDS = {**ORDER_FIELDS, "payment": PAYMENT, **CUSTOMER_FIELDS, "items": "i.items"}
 DEFAULT_FIELDS = (*ORDER_FIELDS, "payment")
