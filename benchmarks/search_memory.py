@@ -18,9 +18,16 @@ Two states of the lake are measured:
   of a shop.
 
 Reports per shape the time to the first body byte, the total time, rows/s and bytes, and the
-server's peak memory: PSS summed over master and workers (what the tree really occupies; the
-forked workers share the preloaded app) and the largest single-process RSS, next to the idle
-figures. Target: peak under 200 MB. Figures go to ``benchmarks/out/search_memory.json``.
+server's peak memory next to the idle figures:
+
+* tree RSS: every physical page the master and its workers map, counted once (what the server
+  occupies; the forked workers share the preloaded app's pages with the master);
+* the busiest worker's RSS (the one that served the page: its own pages plus the shared ones
+  it touched);
+* PSS summed over the tree and the largest single-process RSS. At idle the largest process is
+  the master, which imported the whole app before forking.
+
+Target: peak under 200 MB. Figures go to ``benchmarks/out/search_memory.json``.
 """
 
 from __future__ import annotations
@@ -36,7 +43,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import MemorySampler, free_port, start_server, stop_server  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    MemorySampler,
+    free_port,
+    process_tree,
+    start_server,
+    stop_server,
+)
 from benchmarks.warehouse import BenchWarehouse, create  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -44,6 +57,7 @@ ALL_FIELDS = (
     "id,order_number,customer_id,status,currency,subtotal_minor,discount_minor,tax_minor,"
     "shipping_minor,total_minor,created_at,updated_at,payment,customer_email,customer_name,items"
 )
+TREE_EVERY = 4  # a tree RSS sample costs ~25 ms of CPU: every 4th 50 ms sample
 SHAPES = {
     "ndjson, default fields": {"format": "ndjson"},
     "json, default fields": {"format": "json"},
@@ -97,15 +111,21 @@ def measure(var_dir: Path, key: str, args: argparse.Namespace) -> dict:
         port = free_port()
         server = start_server(var_dir, port, args.workers)
         try:
-            idle = MemorySampler(server.pid)
-            idle.start()
+            idle = MemorySampler(server.pid, tree_every=1)
+            idle_workers = [MemorySampler(pid) for pid in process_tree(server.pid)[1:]]
+            for each in (idle, *idle_workers):
+                each.start()
             time.sleep(1)
-            idle.stop()
-            sampler = MemorySampler(server.pid)
-            sampler.start()
+            for each in (idle, *idle_workers):
+                each.stop()
+            sampler = MemorySampler(server.pid, tree_every=TREE_EVERY)
+            workers = [MemorySampler(pid) for pid in process_tree(server.pid)[1:]]
+            for each in (sampler, *workers):
+                each.start()
             params = {"limit": str(args.limit), **shape}
             runs = [stream_once(port, key, params) for _ in range(args.repeats)]
-            sampler.stop()
+            for each in (sampler, *workers):
+                each.stop()
         finally:
             stop_server(server)
         results[name] = {
@@ -114,6 +134,10 @@ def measure(var_dir: Path, key: str, args: argparse.Namespace) -> dict:
             "total_s": [round(r["total_s"], 2) for r in runs],
             "rows_per_s": round(max(r["rows_per_s"] for r in runs)),
             "body_mb": round(runs[-1]["mb"], 1),
+            "idle_tree_rss_mb": _mb(idle.peak_tree_rss_kb),
+            "peak_tree_rss_mb": _mb(sampler.peak_tree_rss_kb),
+            "idle_worker_rss_mb": _mb(max(w.peak_process_rss_kb for w in idle_workers)),
+            "peak_worker_rss_mb": _mb(max(w.peak_process_rss_kb for w in workers)),
             "idle_pss_mb": round(idle.peak_pss_kb / 1024, 1),
             "peak_pss_mb": round(sampler.peak_pss_kb / 1024, 1),
             "idle_process_rss_mb": round(idle.peak_process_rss_kb / 1024, 1),
@@ -121,6 +145,10 @@ def measure(var_dir: Path, key: str, args: argparse.Namespace) -> dict:
         }
         print(name, json.dumps(results[name]), flush=True)
     return results
+
+
+def _mb(kb: int | None) -> float | None:
+    return None if kb is None else round(kb / 1024, 1)
 
 
 def main() -> None:
