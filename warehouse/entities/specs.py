@@ -30,7 +30,8 @@ class EntitySpec:
     renames: Mapping[str, str] = field(default_factory=dict)
     parent: str | None = None  # order_items -> orders
     link: str | None = None  # the column naming the parent's key (order_id)
-    # Parent column -> the child's copy of it, taken from the same version at landing.
+    # Parent column -> the child's copy of it, taken from the same parent version at landing
+    # (warehouse/contracts/shape.py).
     copies: Mapping[str, str] = field(default_factory=dict)
 
     @property

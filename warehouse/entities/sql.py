@@ -87,8 +87,10 @@ def current_rows(
 
 
 def _copied(source: Source, span: InstantSpan | None) -> InstantSpan | None:
-    copy = source.spec.copies.get(span.column) if span is not None else None
-    return InstantSpan(copy, span.low, span.high) if span is not None and copy else None
+    """Return ``span`` over the child's copy of its column, or None if the child keeps none."""
+    if span is None or span.column not in source.spec.copies:
+        return None
+    return InstantSpan(source.spec.copies[span.column], span.low, span.high)
 
 
 def _columns(source: Source, alias: str = "") -> str:
