@@ -39,6 +39,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -111,21 +113,11 @@ def measure(var_dir: Path, key: str, args: argparse.Namespace) -> dict:
         port = free_port()
         server = start_server(var_dir, port, args.workers)
         try:
-            idle = MemorySampler(server.pid, tree_every=1)
-            idle_workers = [MemorySampler(pid) for pid in process_tree(server.pid)[1:]]
-            for each in (idle, *idle_workers):
-                each.start()
-            time.sleep(1)
-            for each in (idle, *idle_workers):
-                each.stop()
-            sampler = MemorySampler(server.pid, tree_every=TREE_EVERY)
-            workers = [MemorySampler(pid) for pid in process_tree(server.pid)[1:]]
-            for each in (sampler, *workers):
-                each.start()
-            params = {"limit": str(args.limit), **shape}
-            runs = [stream_once(port, key, params) for _ in range(args.repeats)]
-            for each in (sampler, *workers):
-                each.stop()
+            with sampled(server.pid, tree_every=1) as idle:
+                time.sleep(1)
+            with sampled(server.pid, tree_every=TREE_EVERY) as peak:
+                params = {"limit": str(args.limit), **shape}
+                runs = [stream_once(port, key, params) for _ in range(args.repeats)]
         finally:
             stop_server(server)
         results[name] = {
@@ -134,17 +126,32 @@ def measure(var_dir: Path, key: str, args: argparse.Namespace) -> dict:
             "total_s": [round(r["total_s"], 2) for r in runs],
             "rows_per_s": round(max(r["rows_per_s"] for r in runs)),
             "body_mb": round(runs[-1]["mb"], 1),
-            "idle_tree_rss_mb": _mb(idle.peak_tree_rss_kb),
-            "peak_tree_rss_mb": _mb(sampler.peak_tree_rss_kb),
-            "idle_worker_rss_mb": _mb(max(w.peak_process_rss_kb for w in idle_workers)),
-            "peak_worker_rss_mb": _mb(max(w.peak_process_rss_kb for w in workers)),
-            "idle_pss_mb": round(idle.peak_pss_kb / 1024, 1),
-            "peak_pss_mb": round(sampler.peak_pss_kb / 1024, 1),
-            "idle_process_rss_mb": round(idle.peak_process_rss_kb / 1024, 1),
-            "peak_process_rss_mb": round(sampler.peak_process_rss_kb / 1024, 1),
-        }
+            **{f"{state}_{field}": value for state, figures in (("idle", idle), ("peak", peak))
+               for field, value in figures.items()},
+        }  # fmt: skip
         print(name, json.dumps(results[name]), flush=True)
     return results
+
+
+@contextmanager
+def sampled(server_pid: int, tree_every: int) -> Iterator[dict[str, float | None]]:
+    """Sample the server tree and each worker while the block runs; fill in their peaks (MB)."""
+    tree = MemorySampler(server_pid, tree_every=tree_every)
+    workers = [MemorySampler(pid) for pid in process_tree(server_pid)[1:]]
+    figures: dict[str, float | None] = {}
+    for sampler in (tree, *workers):
+        sampler.start()
+    try:
+        yield figures
+    finally:
+        for sampler in (tree, *workers):
+            sampler.stop()
+    figures.update({
+        "tree_rss_mb": _mb(tree.peak_tree_rss_kb),
+        "worker_rss_mb": _mb(max((w.peak_process_rss_kb for w in workers), default=None)),
+        "pss_mb": _mb(tree.peak_pss_kb),
+        "process_rss_mb": _mb(tree.peak_process_rss_kb),
+    })  # fmt: skip
 
 
 def _mb(kb: int | None) -> float | None:

@@ -514,11 +514,12 @@ def test_bounded_chunks_bring_every_order_its_own_lines_and_customer(
     client, _read, orders = berlin
     headers = headers_for(served, BERLIN, "read", "write")
     moved = ordered(orders)[40]
-    change = {"created_at": "2026-06-15T08:00:00+00:00", "items": moved["items"][:1],
-              "subtotal_minor": moved["items"][0]["quantity"] * moved["items"][0][
-                  "unit_price_minor"] - (moved["items"][0]["discount_minor"] or 0)}  # fmt: skip
-    change["total_minor"] = change["subtotal_minor"] + (moved["tax_minor"] or 0) + (
-        moved["shipping_minor"] or 0) - (moved["discount_minor"] or 0)  # fmt: skip
+    line = moved["items"][0]  # the order keeps its first line only
+    subtotal = line["quantity"] * line["unit_price_minor"] - (line["discount_minor"] or 0)
+    extras = (moved["tax_minor"] or 0) + (moved["shipping_minor"] or 0)
+    change = {"created_at": "2026-06-15T08:00:00+00:00", "items": [line],
+              "subtotal_minor": subtotal,
+              "total_minor": subtotal + extras - (moved["discount_minor"] or 0)}  # fmt: skip
     response = client.patch(f"/api/v1/orders/{moved['id']}/", json=change, headers=headers)
     assert response.status_code == 200, response.get_json()
     current = [{**o, **change} if o["id"] == moved["id"] else o for o in orders]

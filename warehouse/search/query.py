@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from warehouse.entities.sql import InstantSpan, Query
-from warehouse.search.spec import CUSTOMER_FIELDS, FIELDS, OrderSearch
+from warehouse.search.spec import FIELDS, OrderSearch
 from warehouse.search.window import Frontier
 
 KEY_COLUMNS = ("__key_created_at", "__key_id")
@@ -64,7 +64,7 @@ def page_sql(
     # the limit) only when it knows the limit; a bound $limit makes it sort every match.
     top = f"from orders as o where {where} order by {order} limit {int(limit) + 1:d}"
     joins = []
-    if any(name in CUSTOMER_FIELDS for name in search.fields):
+    if search.projects_customers:
         joins.append(CUSTOMERS_JOIN)
     if "items" in search.fields:
         joins.append(ITEMS_JOIN)

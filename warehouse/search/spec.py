@@ -66,9 +66,14 @@ class OrderSearch:
         return self.sort.startswith("-")
 
     @property
+    def projects_customers(self) -> bool:
+        """Tell whether a customer field is asked for (joined for the page's orders)."""
+        return any(f in CUSTOMER_FIELDS for f in self.fields)
+
+    @property
     def needs_customers(self) -> bool:
-        """Tell whether the query must join each order's customer."""
-        return self.q is not None or any(f in CUSTOMER_FIELDS for f in self.fields)
+        """Tell whether the query reads customers: for ``q`` or a customer field."""
+        return self.q is not None or self.projects_customers
 
     def fingerprint(self) -> str:
         """Return a digest of what selects and orders rows (not limit or fields)."""
