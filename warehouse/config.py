@@ -80,6 +80,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("refresh_token_days", int, 14, "Lifetime of JWT refresh tokens (each use rotates it)."),
     Setting("session_hours", int, 12, "Lifetime of browser cookie sessions."),
     Setting(
+        "auth_cache_seconds",
+        float,
+        5.0,
+        "How long an API worker trusts an API key it verified; a key revoked or a tenant suspended elsewhere is refused within this time (at once on the worker that made the change; 0: check the control DB on every request).",
+    ),
+    Setting(
         "password_hash_memory_kib", int, 65536, "Argon2id memory cost; tests lower it for speed."
     ),
     Setting(

@@ -14,11 +14,12 @@ from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
+from serving.auth.key_cache import VerifiedKey, init_key_cache, key_cache
 from serving.auth.principal import Principal
 from serving.db import db, write_transaction
 from serving.errors import ApiError, FieldError, bad_request, forbidden, unauthorized
 from warehouse import logs
-from warehouse.controldb.models import ApiKey, RevokedAccessToken, Tenant, User
+from warehouse.controldb.models import ApiKey, RevokedAccessToken, Tenant, User, utcnow
 from warehouse.controlplane import apikeys
 
 API_KEY_HEADER = "X-API-Key"
@@ -77,29 +78,55 @@ def _ignores_session() -> bool:
 
 
 def _from_api_key(presented: str) -> Principal:
-    key = apikeys.verify_key(db(), presented)
-    if key is None:
+    cache = key_cache()
+    digest = apikeys.digest(presented)
+    verified = cache.get(digest)
+    if verified is None:
+        verified = _verify_api_key(presented)
+        cache.put(digest, verified)
+    elif verified.is_expired(utcnow()):
+        cache.drop(digest)
         raise unauthorized("The API key is invalid, expired or revoked.")
-    tenant = db().get(Tenant, key.tenant_id)
-    if tenant is None or not tenant.is_active:
+    if not verified.tenant.is_active:
         raise forbidden("This tenant is suspended.")
-    _record_key_use(key)
+    # A copy joins the request's session without a query, so tenant resolution finds it in
+    # the identity map; ``g`` keeps it alive there (the map holds objects weakly).
+    g.credential_tenant = db().merge(verified.tenant, load=False)
+    _record_key_use(verified)
     return Principal(
         via="api_key",
-        api_key_id=key.id,
-        bound_tenant_id=key.tenant_id,
-        scopes=frozenset(key.scopes),
+        api_key_id=verified.key_id,
+        bound_tenant_id=verified.tenant.id,
+        scopes=verified.scopes,
     )
 
 
-def _record_key_use(key: ApiKey) -> None:
-    # Checked on the read first, so most requests never open a write transaction.
-    if not apikeys.needs_touch(key):
+def _verify_api_key(presented: str) -> VerifiedKey:
+    """Check a key against the control DB; the result holds a detached copy of its tenant."""
+    key = apikeys.verify_key(db(), presented)
+    if key is None:
+        raise unauthorized("The API key is invalid, expired or revoked.")
+    tenant = key.tenant
+    db().expunge(tenant)
+    return VerifiedKey(
+        key_id=key.id,
+        tenant=tenant,
+        scopes=frozenset(key.scopes),
+        expires_at=key.expires_at,
+        last_used_at=key.last_used_at,
+    )
+
+
+def _record_key_use(verified: VerifiedKey) -> None:
+    # Checked on the cached time first, so most requests never open a write transaction. A
+    # change to the last-used time alone leaves the worker's cached keys in place.
+    if not apikeys.needs_touch(verified.last_used_at):
         return
     with write_transaction() as session:
-        fresh = session.get(ApiKey, key.id)
+        fresh = session.get(ApiKey, verified.key_id)
         if fresh is not None:
             apikeys.touch(session, fresh)
+    verified.last_used_at = utcnow()
 
 
 def _from_jwt(token: str) -> Principal:
@@ -159,6 +186,7 @@ def _active_user(user_id: int) -> User:
 
 def init_authentication(app: Flask) -> None:
     """Authenticate every request before its view runs."""
+    init_key_cache(app, app.extensions["shoplake.sessions"])
 
     @app.before_request
     def _authenticate() -> None:

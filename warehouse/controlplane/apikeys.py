@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from warehouse.controldb.models import ApiKey, utcnow
 from warehouse.controlplane.errors import Invalid, NotFound
@@ -32,7 +32,8 @@ class IssuedKey:
     secret: str
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
+    """Return the stored form of a key: its SHA-256, hex."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -59,7 +60,7 @@ def create_key(
         tenant_id=tenant_id,
         name=name,
         prefix=prefix,
-        key_hash=_digest(secret),
+        key_hash=digest(secret),
         scopes=sorted(set(scopes)),
         expires_at=expires_at,
         created_by_user_id=created_by_user_id,
@@ -70,12 +71,16 @@ def create_key(
 
 
 def verify_key(session: Session, presented: str) -> ApiKey | None:
-    """Return the live key matching ``presented``, or None (unknown, wrong, expired, revoked)."""
+    """Return the live key matching ``presented``, or None (unknown, wrong, expired, revoked).
+
+    The key's tenant is loaded by the same query: every caller checks it next.
+    """
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != "sl":
         return None
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
-    if key is None or not hmac.compare_digest(key.key_hash, _digest(presented)):
+    query = select(ApiKey).where(ApiKey.prefix == parts[1]).options(joinedload(ApiKey.tenant))
+    key = session.scalar(query)
+    if key is None or not hmac.compare_digest(key.key_hash, digest(presented)):
         return None
     now = utcnow()
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
@@ -83,14 +88,14 @@ def verify_key(session: Session, presented: str) -> ApiKey | None:
     return key
 
 
-def needs_touch(key: ApiKey) -> bool:
-    """Tell whether the key's last-used time is older than :data:`LAST_USED_GRANULARITY`."""
-    return key.last_used_at is None or utcnow() - key.last_used_at >= LAST_USED_GRANULARITY
+def needs_touch(last_used_at: datetime | None) -> bool:
+    """Tell whether a key last used at ``last_used_at`` is due a new last-used time."""
+    return last_used_at is None or utcnow() - last_used_at >= LAST_USED_GRANULARITY
 
 
 def touch(session: Session, key: ApiKey) -> None:
     """Record use of a key, at most once per :data:`LAST_USED_GRANULARITY`."""
-    if needs_touch(key):
+    if needs_touch(key.last_used_at):
         key.last_used_at = utcnow()
 
 
