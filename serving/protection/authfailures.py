@@ -21,23 +21,19 @@ Deliberate choices:
 * Every route is covered, probes and docs included: authentication runs on every path, so an
   exempt route would be an unthrottled way to test keys.
 
-Counters share the limiter's storage and key prefix; if that storage fails, counting falls back
-to process memory for a while, as the limiter does.
+Counters share the limiter's storage, key prefix and its fallback to process memory while that
+storage fails.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter, RateLimiter
+from limits import RateLimitItem
+from limits.strategies import RateLimiter
 
 from serving.auth.authenticate import API_KEY_HEADER
 from serving.errors import ApiError
@@ -48,37 +44,13 @@ from serving.protection.ratelimit import (
     RESET_HEADER,
     SCOPE_HEADER,
     current_limiter,
+    windows,
 )
 from warehouse.config import SettingsError
 
 SCOPE = "auth-failures"
-COUNTERS_EXTENSION = "shoplake.auth_failures"
-# After a storage error, use process memory this long before trying the shared storage again.
-RETRY_STORAGE_SECONDS = 30.0
 
 log = logging.getLogger("shoplake.ratelimit")
-T = TypeVar("T")
-
-
-class FailureCounters:
-    """Run counter operations on the limiter's strategy, or on memory while its storage fails."""
-
-    def __init__(self) -> None:
-        # Same strategy as the limiter (fixed window), so both count alike during an outage.
-        self.fallback = FixedWindowRateLimiter(MemoryStorage())
-        self.storage_down_until = 0.0
-        self._lock = threading.Lock()
-
-    def run(self, operation: Callable[[RateLimiter], T]) -> T:
-        """Apply ``operation`` to the shared strategy, falling back to memory when it fails."""
-        if time.monotonic() >= self.storage_down_until:
-            try:
-                return operation(current_limiter().limiter)
-            except Exception:  # any storage fault: keep throttling from memory instead
-                log.warning("auth-failure counters unreachable, counting in memory", exc_info=True)
-                with self._lock:
-                    self.storage_down_until = time.monotonic() + RETRY_STORAGE_SECONDS
-        return operation(self.fallback)
 
 
 def carries_credentials() -> bool:
@@ -91,28 +63,23 @@ def init_auth_throttle(app: Flask) -> None:
     setting = app.config["SHOPLAKE"].ratelimit_auth_failures
     if not is_valid_limit(setting):
         raise SettingsError("SHOPLAKE_RATELIMIT_AUTH_FAILURES: not a rate limit like '20/minute'")
-    app.extensions[COUNTERS_EXTENSION] = FailureCounters()
     app.before_request(_refuse_blocked_address)
     app.after_request(_count_failure)
 
 
-def _items() -> list[RateLimitItem]:
-    return parse_many(current_app.config["SHOPLAKE"].ratelimit_auth_failures)
+def _items() -> tuple[RateLimitItem, ...]:
+    return windows(current_app.config["SHOPLAKE"].ratelimit_auth_failures)
 
 
 def _identifiers() -> tuple[str, str, str]:
     return (current_app.config["SHOPLAKE"].ratelimit_key_prefix, address_key(), SCOPE)
 
 
-def _counters() -> FailureCounters:
-    return current_app.extensions[COUNTERS_EXTENSION]
-
-
 def _refuse_blocked_address() -> None:
     if not carries_credentials():
         return
     ids = _identifiers()
-    exhausted = _counters().run(
+    exhausted = current_limiter().run(
         lambda strategy: [
             (item, strategy.get_window_stats(item, *ids).reset_time)
             for item in _items()
@@ -147,7 +114,7 @@ def _count_failure(response: Response) -> Response:
     if not carries_credentials():
         return response
     ids = _identifiers()
-    if not _counters().run(lambda strategy: _hit_all(strategy, ids)):
+    if not current_limiter().run(lambda strategy: _hit_all(strategy, ids)):
         # Logged once per lock-out: the address's next credentials are refused unchecked.
         log.warning("address over its failed-authentication budget", extra={"address": ids[1]})
     return response

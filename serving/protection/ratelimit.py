@@ -1,4 +1,4 @@
-"""Rate limits with Flask-Limiter: one limiter per app, counters in memory or Redis.
+"""Rate limits: one limiter per app, fixed-window counters in memory or Redis.
 
 Budgets (see :mod:`serving.protection.budgets` and :mod:`serving.protection.rules`):
 
@@ -14,20 +14,30 @@ seconds, when the window resets) for the tightest budget the request used, and
 ``X-RateLimit-Scope`` naming it. A refused request gets a 429 problem (``rate-limited``) with
 ``Retry-After`` in seconds. Counters use fixed windows that start at a key's first hit. If the
 shared storage fails, counting falls back to process memory rather than failing requests.
+
+Counting uses the ``limits`` library directly (the strategy and storage keys Flask-Limiter used,
+so counters survive an upgrade): a request is charged to a handful of known budgets, and doing
+only that costs a fraction of Flask-Limiter's generic per-request limit resolution.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
-from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
-from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded, RequestLimit
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
-from serving.errors import ApiError, problem_response
-from serving.protection.budgets import address_key, global_budgets, is_valid_limit
+from serving.errors import ApiError
+from serving.protection.budgets import Budget, global_budgets, is_valid_limit
 from serving.protection.rules import address_replaced, route_rules, rule_budgets
 from warehouse.config import Settings, SettingsError
 
@@ -44,8 +54,46 @@ RESET_HEADER = "X-RateLimit-Reset"
 SCOPE_HEADER = "X-RateLimit-Scope"
 # Fail fast on a hung Redis instead of holding the request.
 REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# After a storage error, count in process memory this long before trying the storage again.
+RETRY_STORAGE_SECONDS = 30.0
 
 log = logging.getLogger("shoplake.ratelimit")
+T = TypeVar("T")
+
+
+class RequestLimiter:
+    """An app's counters: fixed windows on the configured storage, in memory while it fails."""
+
+    def __init__(self, settings: Settings) -> None:
+        url = settings.ratelimit_storage_url
+        options = REDIS_OPTIONS if url.startswith("redis") else {}
+        self.storage: Storage = storage_from_string(url, **options)
+        self.limiter: RateLimiter = FixedWindowRateLimiter(self.storage)
+        self.key_prefix: str = settings.ratelimit_key_prefix
+        self.fallback: RateLimiter = FixedWindowRateLimiter(MemoryStorage())
+        self.storage_down_until = 0.0
+        self._lock = threading.Lock()
+
+    def run(self, operation: Callable[[RateLimiter], T]) -> T:
+        """Apply ``operation`` to the shared strategy, or to memory while the storage fails."""
+        if time.monotonic() >= self.storage_down_until:
+            try:
+                return operation(self.limiter)
+            except Exception:  # any storage fault: keep limiting from memory instead
+                log.warning("rate-limit storage unreachable, counting in memory", exc_info=True)
+                with self._lock:
+                    self.storage_down_until = time.monotonic() + RETRY_STORAGE_SECONDS
+        return operation(self.fallback)
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One window of one budget this request was counted against."""
+
+    scope: str
+    item: RateLimitItem
+    identifiers: tuple[str, str, str]
+    breached: bool = False
 
 
 def is_exempt() -> bool:
@@ -53,7 +101,7 @@ def is_exempt() -> bool:
     return request.endpoint is None or request.blueprint in EXEMPT_BLUEPRINTS
 
 
-def current_limiter() -> Limiter:
+def current_limiter() -> RequestLimiter:
     """Return the running app's limiter."""
     return current_app.extensions[LIMITER_EXTENSION]
 
@@ -67,27 +115,12 @@ def close_limiter(app: Flask) -> None:
 
 
 def init_ratelimit(app: Flask) -> None:
-    """Build this app's limiter and install its hooks, 429 handler and headers."""
+    """Build this app's limiter and install its hook, 429 answers and headers."""
     settings: Settings = app.config["SHOPLAKE"]
     _check_settings(settings)
-    # Runs before the limiter's own hook, so the limiter's key functions only read ``g``.
-    app.before_request(_charge_budgets)
-    limiter = Limiter(
-        address_key,
-        application_limits=_application_limits(),
-        storage_uri=settings.ratelimit_storage_url,
-        storage_options=REDIS_OPTIONS if settings.ratelimit_storage_url.startswith("redis") else {},
-        strategy="fixed-window",
-        key_prefix=settings.ratelimit_key_prefix,
-        headers_enabled=False,  # _add_headers reports the tightest budget, not the shortest window
-        in_memory_fallback_enabled=True,
-        swallow_errors=True,
-    )
-    limiter.request_filter(is_exempt)
-    limiter.init_app(app)
-    app.extensions[LIMITER_EXTENSION] = limiter
+    app.extensions[LIMITER_EXTENSION] = RequestLimiter(settings)
+    app.before_request(_charge_request)
     app.after_request(_add_headers)
-    app.register_error_handler(RateLimitExceeded, _too_many_requests)
 
 
 def _check_settings(settings: Settings) -> None:
@@ -101,64 +134,84 @@ def _check_settings(settings: Settings) -> None:
             raise SettingsError(f"SHOPLAKE_{name.upper()}: not a rate limit like '60/minute'")
 
 
-def _charge_budgets() -> None:
-    if not is_exempt():
-        budgets = global_budgets()
-        if address_replaced():
-            budgets.pop("address", None)
-        g.rate_budgets = {**budgets, **rule_budgets()}
+@lru_cache(maxsize=512)
+def windows(limit: str) -> tuple[RateLimitItem, ...]:
+    """Parse a limit string once ("10/minute;100/hour" is two windows)."""
+    return tuple(parse_many(limit))
 
 
-def _application_limits() -> list[ApplicationLimit]:
-    messages = SCOPE_MESSAGES | {rule.scope: rule.message for rule in route_rules()}
-    return [
-        ApplicationLimit(
-            limit_provider=partial(_budget_field, scope, "limit"),
-            key_function=partial(_budget_field, scope, "key"),
-            scope=scope,
-            error_message=message,
-        )
-        for scope, message in messages.items()
-    ]
+def request_budgets() -> dict[str, Budget]:
+    """Return every budget the current request draws on, by scope."""
+    budgets = global_budgets()
+    if address_replaced():
+        budgets.pop("address", None)
+    return {**budgets, **rule_budgets()}
 
 
-def _budget_field(scope: str, name: str) -> str:
-    # An empty limit string makes Flask-Limiter skip the scope: the request is not charged to it.
-    budget = g.get("rate_budgets", {}).get(scope)
-    return getattr(budget, name) if budget is not None else ""
+def _charge_request() -> None:
+    if is_exempt():
+        return
+    limiter = current_limiter()
+    planned = sorted(
+        (
+            Charge(scope, item, (limiter.key_prefix, budget.key, scope))
+            for scope, budget in request_budgets().items()
+            if budget.key and budget.limit
+            for item in windows(budget.limit)
+        ),
+        key=lambda charge: charge.item,  # shortest window first
+    )
+    g.rate_charges = limiter.run(lambda strategy: _hit_until_breach(strategy, planned))
+    breached = next((charge for charge in g.rate_charges if charge.breached), None)
+    if breached is not None:
+        raise _too_many_requests(limiter, breached)
 
 
-def _retry_after(limit: RequestLimit | None) -> int:
-    if limit is None:
-        return 1
-    return max(1, math.ceil(limit.window.reset_time - time.time()))
+def _hit_until_breach(strategy: RateLimiter, planned: list[Charge]) -> list[Charge]:
+    charged = []
+    for charge in planned:
+        if not strategy.hit(charge.item, *charge.identifiers):
+            charged.append(Charge(charge.scope, charge.item, charge.identifiers, breached=True))
+            break
+        charged.append(charge)
+    return charged
 
 
-def _too_many_requests(exc: RateLimitExceeded) -> Response:
-    breached = current_limiter().current_limit
-    error = ApiError(
+def _scope_message(scope: str) -> str:
+    if scope in SCOPE_MESSAGES:
+        return SCOPE_MESSAGES[scope]
+    rule = next((rule for rule in route_rules() if rule.scope == scope), None)
+    return rule.message if rule is not None else "Too many requests."
+
+
+def _too_many_requests(limiter: RequestLimiter, breached: Charge) -> ApiError:
+    stats = limiter.run(lambda s: s.get_window_stats(breached.item, *breached.identifiers))
+    retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+    return ApiError(
         429,
         "Too Many Requests",
-        f"{exc.description} Limit: {exc.limit.limit}.",
+        f"{_scope_message(breached.scope)} Limit: {breached.item}.",
         "rate-limited",
-        headers={"Retry-After": str(_retry_after(breached))},
+        headers={"Retry-After": str(retry_after)},
     )
-    return problem_response(error)
 
 
 def _add_headers(response: Response) -> Response:
-    limits = current_limiter().current_limits
-    if not limits:
+    charges: list[Charge] = g.get("rate_charges") or []
+    if not charges:
         return response
+    limiter = current_limiter()
     try:
+        stats = limiter.run(lambda s: [s.get_window_stats(c.item, *c.identifiers) for c in charges])
         # The budget closest to running out is the one a client has to respect.
-        tightest = min(
-            limits, key=lambda lim: (not lim.breached, lim.remaining, lim.window.reset_time)
+        charge, window = min(
+            zip(charges, stats, strict=True),
+            key=lambda pair: (not pair[0].breached, pair[1].remaining, pair[1].reset_time),
         )
-        response.headers[LIMIT_HEADER] = str(tightest.limit.amount)
-        response.headers[REMAINING_HEADER] = str(max(0, tightest.remaining))
-        response.headers[RESET_HEADER] = str(math.ceil(tightest.window.reset_time))
-        response.headers[SCOPE_HEADER] = tightest.request_args[-1]
+        response.headers[LIMIT_HEADER] = str(charge.item.amount)
+        response.headers[REMAINING_HEADER] = str(max(0, window.remaining))
+        response.headers[RESET_HEADER] = str(math.ceil(window.reset_time))
+        response.headers[SCOPE_HEADER] = charge.scope
     except Exception:  # a storage fault must not turn a served response into a 500
         log.exception("could not read rate-limit counters for headers")
     return response
