@@ -63,9 +63,8 @@ class BenchWarehouse:
         import dagster as dg  # only the benchmarks that build pay for importing it
 
         started = time.perf_counter()
-        result = run_build(
-            self.settings, full_refresh=full_refresh, instance=dg.DagsterInstance.ephemeral()
-        )
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = run_build(self.settings, full_refresh=full_refresh, instance=instance)
         print(f"built and published in {time.perf_counter() - started:.0f} s", flush=True)
         return result
 

@@ -63,7 +63,9 @@ def build_published(root: Path) -> Published:
     engine.dispose()
     generate(PRESET, settings.lake_root, fmt="parquet", tenant_ids=ids, progress=False)
     generate(PRESET, root / "records", fmt="ndjson", progress=False)
-    result = run_build(settings, full_refresh=True, instance=dg.DagsterInstance.ephemeral())
+    # Disposed here: an ephemeral instance left to the garbage collector warns in a later test.
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_build(settings, full_refresh=True, instance=instance)
     return Published(settings.var_dir, ids, result.snapshot, root / "records")
 
 
