@@ -114,6 +114,26 @@ def test_compaction_preserves_rows_and_sorts_by_key_then_version(lake):
     assert len(list((lake / "_trash").rglob("*.parquet"))) == 8  # inputs kept for the grace period
 
 
+def test_files_renamed_into_place_after_the_cutoff_are_kept_apart(tmp_path):
+    land_orders(tmp_path, "old-1", ["o1", "o2"], minute=0)
+    land_orders(tmp_path, "old-2", ["o3"], minute=1)
+    cutoff = datetime.now(UTC)
+    time.sleep(0.01)  # file times are the clock's; the cutoff must fall between the landings
+    land_orders(tmp_path, "new", ["o4", "o1"], minute=2)
+    before = sorted_rows(read_table(tmp_path, "orders", TENANT))
+    report = compact(tmp_path, build_current=False, keep_newer_than=cutoff)
+    assert {p["entity"]: p["inputs"] for p in report.partitions} == {"orders": 2, "order_items": 2}
+    assert report.skipped_recent == 2  # the new batch's orders and items files
+    kept = [f for f in raw_files(tmp_path) if not f.name.startswith("compacted-")]
+    assert len(raw_files(tmp_path)) == 2 and len(kept) == 1
+    assert pq.read_table(kept[0]).column("id").to_pylist() == ["o4", "o1"]
+    assert sorted_rows(read_table(tmp_path, "orders", TENANT)) == before
+    # The next run without a cutoff (or a later one) merges them.
+    compact(tmp_path, build_current=False)
+    assert len(raw_files(tmp_path)) == 1
+    assert sorted_rows(read_table(tmp_path, "orders", TENANT)) == before
+
+
 def test_idempotency_is_still_detected_after_compaction(lake):
     compact(lake, build_current=False)
     again = land_orders(lake, "k0", ["o5", "o1"], minute=30)

@@ -5,7 +5,8 @@ Per partition, one run:
 1. finishes an interrupted earlier run: inputs still visible beside the compacted file that
    lists them in its footer (``shoplake.replaces``) are moved to the trash;
 2. takes every visible file except those of *pending* batches (see :mod:`~warehouse.lake.ledger`;
-   a retry must still find them) and, if there are at least ``min_files``, merges them sorted by
+   a retry must still find them) and, when ``keep_newer_than`` is given, landed files renamed into
+   place after it (see below), and if there are at least ``min_files``, merges them sorted by
    business key, then ``_ingested_at, _batch_id, _seq``, into ``compacted-<time>-<rand>.parquet``
    (written to a temporary, fsynced, renamed, folder fsynced);
 3. moves the inputs to ``_trash/<run>/`` (outside every glob) and fsyncs the folder.
@@ -17,6 +18,14 @@ once in the merged file; the copies are identical and share ``(_batch_id, _seq)`
 file's footer names the inputs it replaces, which :func:`warehouse.lake.reader.list_files` uses
 to read each row once. Readers that glob and open files later may find an input gone (retry the
 listing). Idempotency is untouched: it lives in the batch ledger, not in file names.
+
+Why keep the newest files apart: API reads add the raw rows landed after the published snapshot's
+``tail_from`` to it. Rows merged into a partition's compacted file are spread over all its row
+groups (the file is sorted by key), so a reader had to scan the whole file for the few newest
+rows. A build passes the instant its snapshot's tail can start from at the earliest; a file renamed
+into place before it holds only rows stamped before it (a row is stamped before its file becomes
+visible), so the compacted file's ``_ingested_at`` statistics then let tail readers skip it.
+The files kept apart are merged by the next build's compaction.
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ from warehouse.lake.lock import exclusive
 from warehouse.lake.reader import REPLACES_KEY, replaced_by
 
 log = logging.getLogger(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -54,6 +64,7 @@ class CompactionReport:
     partitions: list[dict] = field(default_factory=list)
     current: dict[str, int] = field(default_factory=dict)
     skipped_pending: int = 0
+    skipped_recent: int = 0
     finished_interrupted: int = 0
     temporaries_removed: int = 0
     trash_purged: int = 0
@@ -68,8 +79,11 @@ def compact(
     build_current: bool = True,
     grace: timedelta = timedelta(hours=1),
     memory_limit: str = "1GB",
+    keep_newer_than: datetime | None = None,
 ) -> CompactionReport:
     """Compact every partition (optionally only some entities / tenants) and refresh current state.
+
+    Landed files renamed into place at or after ``keep_newer_than`` are left as they are.
 
     Raises :class:`~warehouse.lake.lock.LakeBusy` if another compaction holds the lake's lock.
     """
@@ -91,7 +105,9 @@ def compact(
                 for day, folder in partitions(root, entity, tenant):
                     report.temporaries_removed += trash.sweep_temporaries(folder, grace)
                     where = (entity, tenant, day)
-                    _compact_partition(conn, root, run, where, folder, spec.key, min_files, report)
+                    _compact_partition(
+                        conn, root, run, where, folder, spec.key, min_files, keep_newer_than, report
+                    )
                 if build_current:
                     parent_key = LAKE_ENTITIES[spec.parent[0]].key if spec.parent else ("id",)
                     _refresh_current(conn, root, spec, tenant, parent_key, report)
@@ -116,7 +132,9 @@ def _refresh_current(conn, root, spec, tenant, parent_key, report: CompactionRep
         )
 
 
-def _compact_partition(conn, root, run, where, folder, key, min_files, report) -> None:
+def _compact_partition(
+    conn, root, run, where, folder, key, min_files, keep_newer_than, report
+) -> None:
     entity, tenant, day = where
     names = {name for name in (p.name for p in folder.iterdir()) if is_data_file(name)}
     stale = set()
@@ -131,6 +149,9 @@ def _compact_partition(conn, root, run, where, folder, key, min_files, report) -
         batch = batch_id_of(name)
         if batch and ledger.state(root, tenant, batch) == "pending":
             report.skipped_pending += 1
+            continue
+        if batch and _renamed_at_or_after(folder / name, keep_newer_than):
+            report.skipped_recent += 1
             continue
         eligible.append(name)
     if len(eligible) < max(min_files, 2):
@@ -149,6 +170,12 @@ def _compact_partition(conn, root, run, where, folder, key, min_files, report) -
     }
     report.partitions.append(summary)
     log.info("partition compacted", extra=summary)
+
+
+def _renamed_at_or_after(path: Path, instant: datetime | None) -> bool:
+    if instant is None:
+        return False
+    return path.stat().st_ctime_ns >= (instant - _EPOCH) // timedelta(microseconds=1) * 1000
 
 
 def _merge(conn, folder: Path, inputs: list[str], key: tuple[str, ...]) -> tuple[Path, int]:

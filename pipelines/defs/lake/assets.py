@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.lib.rawzone import raw_watermark
+from pipelines.lib.rereads import CLAIM_GRACE
 from pipelines.lib.resources import BuildLockResource, ShoplakeResource
 from pipelines.lib.translator import RAW_ZONE
 from warehouse.lake.compaction import compact
@@ -18,7 +19,11 @@ from warehouse.lake.compaction import compact
 def raw_zone(shoplake: ShoplakeResource, build_lock: BuildLockResource) -> dg.MaterializeResult:
     """Landed batches, merged per entity, tenant and day, with current state refreshed."""
     settings = shoplake.settings()
-    report = compact(settings.lake_root)
+    # The snapshot this build publishes reads its tail from CLAIM_GRACE before a watermark no
+    # older than this one: files landed since stay small, so that tail skips the merged files.
+    before = raw_watermark(settings.lake_root)
+    keep = before - CLAIM_GRACE if before is not None else None
+    report = compact(settings.lake_root, keep_newer_than=keep)
     newest = raw_watermark(settings.lake_root)
     return dg.MaterializeResult(
         metadata={
@@ -26,6 +31,7 @@ def raw_zone(shoplake: ShoplakeResource, build_lock: BuildLockResource) -> dg.Ma
             "files_merged": sum(p["inputs"] for p in report.partitions),
             "current_state_tables": len(report.current),
             "skipped_pending_batches": report.skipped_pending,
+            "kept_recent_files": report.skipped_recent,
             "raw_watermark": newest.isoformat() if newest else "",
         }
     )
