@@ -17,7 +17,7 @@ import duckdb
 from warehouse import duck
 from warehouse.entities.sources import Store, all_raw_files, resolve
 from warehouse.entities.specs import SPECS, family
-from warehouse.entities.sql import Query, current_rows
+from warehouse.entities.sql import InstantSpan, Query, current_rows
 from warehouse.lake import LakeReadError
 
 log = logging.getLogger(__name__)
@@ -33,19 +33,24 @@ def run(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def select(
-    store: Store, entity: str, build: Select, keys: Sequence[str] | None = None
+    store: Store,
+    entity: str,
+    build: Select,
+    keys: Sequence[str] | None = None,
+    span: InstantSpan | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``build``'s select over the current rows of ``entity``'s family for one tenant.
 
     ``build`` receives the query (CTEs named after each entity of the family are in place) and
-    returns the final ``select``; ``keys`` narrows every scan to those ids (parent keys).
+    returns the final ``select``; ``keys`` narrows every scan to those ids (parent keys);
+    ``span`` narrows the bases, as :func:`~warehouse.entities.sql.current_rows` describes.
     """
     specs = family(SPECS[entity])
     for attempt in range(ATTEMPTS):
         last = attempt == ATTEMPTS - 1
         try:
             sources = resolve(store, specs)
-            query = current_rows(Query(), sources, keys)
+            query = current_rows(Query(), sources, keys, span)
             rows = run(query.sql(build(query)), query.params)
         except (duckdb.IOException, FileNotFoundError):
             if last:
