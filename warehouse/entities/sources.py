@@ -34,13 +34,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from warehouse.entities.specs import EntitySpec, utc_instant
+from warehouse.lake import fsio
 from warehouse.lake.current import AS_OF_KEY
 from warehouse.lake.layout import current_file, partitions
 from warehouse.lake.reader import list_files
 from warehouse.publish import NoSnapshot, Snapshot, current_snapshot, mart_glob
 
 TAIL_LOOKBACK = timedelta(minutes=5)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,6 @@ def _tail_files(store: Store, spec: EntitySpec, since: datetime | None) -> list[
     if not dates:
         return []
     files = list_files(store.lake_root, spec.name, store.tenant_id, dates)
-    # A file is renamed into place after its rows were stamped, so one published before
-    # ``since`` holds no row landed after it (a compacted file keeps old rows: read again).
-    cutoff = (since - _EPOCH) // timedelta(microseconds=1) * 1000
-    return [str(path) for path in files if os.stat(path).st_ctime_ns >= cutoff]
+    # A file published before ``since`` holds no row landed after it (a compacted file is
+    # published anew with old rows: it is read again, and its statistics skip them).
+    return [str(path) for path in files if fsio.published_since(path, since)]

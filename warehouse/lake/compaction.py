@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from warehouse.lake import current, duck, ledger, trash
+from warehouse.lake import current, duck, fsio, ledger, trash
 from warehouse.lake.layout import (
     COMPACTED_PREFIX,
     DATA_SUFFIX,
@@ -54,7 +54,6 @@ from warehouse.lake.lock import exclusive
 from warehouse.lake.reader import REPLACES_KEY, replaced_by
 
 log = logging.getLogger(__name__)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -150,7 +149,7 @@ def _compact_partition(
         if batch and ledger.state(root, tenant, batch) == "pending":
             report.skipped_pending += 1
             continue
-        if batch and _renamed_at_or_after(folder / name, keep_newer_than):
+        if batch and keep_newer_than and fsio.published_since(folder / name, keep_newer_than):
             report.skipped_recent += 1
             continue
         eligible.append(name)
@@ -170,12 +169,6 @@ def _compact_partition(
     }
     report.partitions.append(summary)
     log.info("partition compacted", extra=summary)
-
-
-def _renamed_at_or_after(path: Path, instant: datetime | None) -> bool:
-    if instant is None:
-        return False
-    return path.stat().st_ctime_ns >= (instant - _EPOCH) // timedelta(microseconds=1) * 1000
 
 
 def _merge(conn, folder: Path, inputs: list[str], key: tuple[str, ...]) -> tuple[Path, int]:

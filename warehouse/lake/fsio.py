@@ -12,10 +12,12 @@ import errno
 import os
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 TEMP_MARK = ".tmp-"
 _NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def fsync_dir(path: Path) -> None:
@@ -106,6 +108,16 @@ def _link(temp: Path, final: Path) -> bool:
             return False
         os.replace(temp, final)
     return True
+
+
+def published_since(path: Path | str, instant: datetime) -> bool:
+    """Tell whether ``path`` was renamed into place at or after ``instant`` (its ctime).
+
+    A landed batch stamps its rows before its file is renamed into place, so a file published
+    before ``instant`` holds no row stamped at or after it.
+    """
+    cutoff_ns = (instant - _EPOCH) // timedelta(microseconds=1) * 1000
+    return os.stat(path).st_ctime_ns >= cutoff_ns
 
 
 def move(source: Path, target: Path) -> None:
