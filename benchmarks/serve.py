@@ -5,9 +5,9 @@ builds and publishes the marts with the real build job, starts ``shoplake serve`
 each endpoint with ``--clients`` concurrent keep-alive-free clients for ``--duration`` seconds:
 summary overview, top selling, RFM segment list, sales metrics, search first page, and
 ``/healthz`` as the baseline. Reports req/s, p50/p90/p99 and the ratio to the baseline, once
-with the answer cache on (dashboards repeat their queries; the first request per snapshot and
-worker pays the query: its time is reported, and a 2-second burst before each measured run lets
-every worker pay it) and once with it off (``SHOPLAKE_MART_CACHE_ENTRIES=0``: every request
+with the answer cache on (dashboards repeat their queries; the first request per snapshot pays
+the query and stores the answer for every worker of the node: its time is reported, and a
+2-second burst before each measured run lets every worker load it) and once with it off (``SHOPLAKE_MART_CACHE_ENTRIES=0``: every request
 queries the marts), plus the server's peak PSS.
 
 Uses ``wrk`` when it is on PATH (``apt-get install wrk``; a C client leaves the two cores to the
@@ -81,8 +81,8 @@ def measure(var_dir: Path, key: str, paths: dict[str, str], args, cache: bool) -
         for name, path in paths.items():
             url = f"http://127.0.0.1:{port}{path}"
             first_ms = fetch(url, key)  # raises unless 200: a missing route fails the run
-            # Each worker keeps its own answer cache: a short burst lets every one of them pay
-            # its first query before the measured run (the first request's time is reported).
+            # Each worker keeps its own copy of the answer the first request stored: a short
+            # burst lets every one of them load it before the measured run.
             run_load(url, key, 2 * args.workers, WARM_UP_S)
             load = run_load(url, key, args.clients, args.duration)
             results[name] = {"first_request_ms": round(first_ms, 1), **load}

@@ -73,7 +73,7 @@ def _answer(
         return out.model_validate({**compute(marts), **context})
 
     inputs = (out.__name__, tenant.timezone, tenant.currency, query.model_dump_json(), *key)
-    return cached(build, *inputs)
+    return cached(out, build, *inputs)
 
 
 def overview_answer(query: OverviewQuery) -> OverviewOut:

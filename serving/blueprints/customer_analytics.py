@@ -80,7 +80,7 @@ def customer_analytics() -> CustomerAnalytics:
             {**figures, "build_id": marts.build_id, "currency": currency}
         )
 
-    return cached(compute, currency)
+    return cached(CustomerAnalytics, compute, currency)
 
 
 @bp.get("/analytics_summary/")
@@ -95,7 +95,7 @@ def analytics_summary() -> CustomerSummary:
         extra = {"build_id": marts.build_id, "currency": currency, **vars(thresholds)}
         return CustomerSummary.model_validate({**figures, **extra})
 
-    return cached(compute, thresholds, currency)
+    return cached(CustomerSummary, compute, thresholds, currency)
 
 
 @bp.get("/<customer_id>/analytics/")
@@ -111,7 +111,7 @@ def one_customer_analytics(customer_id: str) -> CustomerAnalyticsOut:
             return None
         return CustomerAnalyticsOut.model_validate({**row, "build_id": marts.build_id})
 
-    found = cached(compute, thresholds, customer_id)
+    found = cached(CustomerAnalyticsOut | None, compute, thresholds, customer_id)
     if found is None:
         raise ServiceError("customer_id", "no such customer in the published marts", 404)
     return found
@@ -160,7 +160,7 @@ def top_customers(query: TopCustomersQuery) -> TopCustomers:
             {"build_id": marts.build_id, "by": query.by, "data": rows}
         )
 
-    return cached(compute, thresholds)
+    return cached(TopCustomers, compute, thresholds)
 
 
 @bp.get("/segments/")
@@ -172,7 +172,7 @@ def segments() -> Segments:
     def compute(marts: TenantMarts) -> Segments:
         return Segments.model_validate({**customers.segments(marts), "build_id": marts.build_id})
 
-    return cached(compute)
+    return cached(Segments, compute)
 
 
 @bp.get("/segments/<segment>/")
@@ -204,4 +204,4 @@ def _figures_page(
         data = [CustomerFigures.model_validate(row) for row in rows[: query.limit]]
         return {"data": data, "next_cursor": cursor, "build_id": marts.build_id}
 
-    return cached(compute, thresholds, params)
+    return cached(dict[str, Any], compute, thresholds, params)

@@ -35,5 +35,7 @@ def sales_metrics(query: SalesMetricsQuery) -> SalesMetricsReport:
     )
     calendar = (tenant.timezone, tenant.currency)
     return cached(
-        lambda marts: SalesMetricsReport.model_validate(sales_report(marts, req)), *calendar
+        SalesMetricsReport,
+        lambda marts: SalesMetricsReport.model_validate(sales_report(marts, req)),
+        *calendar,
     )

@@ -59,7 +59,7 @@ def order_analytics(query: OrderAnalyticsQuery) -> OrderAnalytics:
         return OrderAnalytics.model_validate({**figures, **snapshot})
 
     # The window is part of the key: without dates it moves with the tenant's "today".
-    return cached(compute, window, tenant.currency)
+    return cached(OrderAnalytics, compute, window, tenant.currency)
 
 
 @bp.get("/recent/")

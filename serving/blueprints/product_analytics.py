@@ -54,7 +54,7 @@ def catalogue_analytics() -> CatalogueSummary:
         figures = products.catalogue_summary(marts, default, tenant.currency)
         return CatalogueSummary.model_validate({**figures, "build_id": marts.build_id})
 
-    return cached(compute, default, tenant.currency)
+    return cached(CatalogueSummary, compute, default, tenant.currency)
 
 
 @bp.get("/low_stock/")
@@ -74,7 +74,7 @@ def low_stock(query: LowStockQuery) -> LowStockPage:
         data = [LowStockOut.model_validate(row) for row in page]
         return LowStockPage(data=data, next_cursor=cursor, build_id=marts.build_id)
 
-    return cached(compute, default)
+    return cached(LowStockPage, compute, default)
 
 
 @bp.get("/top_selling/")
@@ -89,7 +89,7 @@ def top_selling(query: TopSellingQuery) -> TopSelling:
             {"build_id": marts.build_id, "by": query.by, "category": query.category, "data": rows}
         )
 
-    return cached(compute)
+    return cached(TopSelling, compute)
 
 
 @bp.get("/categories_summary/")
@@ -102,4 +102,4 @@ def categories_summary() -> CategoriesSummary:
         rows = products.categories_summary(marts)
         return CategoriesSummary.model_validate({"build_id": marts.build_id, "data": rows})
 
-    return cached(compute)
+    return cached(CategoriesSummary, compute)

@@ -10,7 +10,8 @@ Public API::
     cache.get_or_compute((tenant_id, marts.build_id, "rfm", query), compute)
 """
 
+from warehouse.marts.answers import SharedAnswers
 from warehouse.marts.cache import ResponseCache
 from warehouse.marts.query import TenantMarts
 
-__all__ = ["ResponseCache", "TenantMarts"]
+__all__ = ["ResponseCache", "SharedAnswers", "TenantMarts"]

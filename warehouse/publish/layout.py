@@ -8,6 +8,8 @@
     _empty/<mart>.parquet                    zero rows, the mart's schema
     <mart>/tenant_id=<id>/part-00000.parquet
 <var_dir>/marts/snapshots/.staging-<build_id>/  a snapshot being written (never read)
+<var_dir>/marts/answers/<build_id>/          API answers computed from that snapshot, shared by
+                                             the node's workers (warehouse.marts.answers)
 ```
 """
 
@@ -48,6 +50,11 @@ def _resolved(var_dir: Path) -> Path:
 def snapshots_dir(var_dir: Path) -> Path:
     """Return the directory that holds one folder per published build."""
     return marts_root(var_dir) / "snapshots"
+
+
+def answers_dir(var_dir: Path) -> Path:
+    """Return the directory holding, per build, the API answers computed from its snapshot."""
+    return marts_root(var_dir) / "answers"
 
 
 def new_build_id(now: datetime | None = None) -> str:

@@ -19,6 +19,7 @@ from warehouse.publish.layout import (
     CURRENT,
     HISTORY,
     STAGING_PREFIX,
+    answers_dir,
     marts_root,
     snapshots_dir,
     write_atomic,
@@ -91,4 +92,15 @@ def prune(var_dir: Path, keep: int, grace_seconds: float, now: datetime | None =
     for build_id in doomed:
         shutil.rmtree(snapshots_dir(var_dir) / build_id)
     _write_history(var_dir, [s for s in history if s.build_id not in doomed])
+    _prune_answers(var_dir, kept=set(on_disk) - set(doomed))
     return doomed
+
+
+def _prune_answers(var_dir: Path, kept: set[str]) -> None:
+    # Answers of a deleted snapshot can never be asked for again. A reader that pinned the
+    # snapshot just before it went may still store one late; the next prune removes it.
+    root = answers_dir(var_dir)
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.name not in kept:
+                shutil.rmtree(folder, ignore_errors=True)
