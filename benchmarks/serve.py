@@ -7,8 +7,9 @@ summary overview, top selling, RFM segment list, sales metrics, search first pag
 ``/healthz`` as the baseline. Reports req/s, p50/p90/p99 and the ratio to the baseline, once
 with the answer cache on (dashboards repeat their queries; the first request per snapshot pays
 the query and stores the answer for every worker of the node: its time is reported, and a
-2-second burst before each measured run lets every worker load it) and once with it off (``SHOPLAKE_MART_CACHE_ENTRIES=0``: every request
-queries the marts), plus the server's peak PSS.
+2-second burst before each measured run lets every worker load it) and once with it off
+(``SHOPLAKE_MART_CACHE_ENTRIES=0``: every request queries the marts), plus the server's peak
+PSS.
 
 Uses ``wrk`` when it is on PATH (``apt-get install wrk``; a C client leaves the two cores to the
 server), else a Python client, which is slower and says so in the output.
