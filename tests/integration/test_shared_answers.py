@@ -192,3 +192,13 @@ def test_answers_leave_with_their_snapshot(served):
     assert {p.name for p in answers_dir(served.var_dir).iterdir()} == {old, new}
     prune(served.var_dir, keep=1, grace_seconds=0)
     assert [p.name for p in answers_dir(served.var_dir).iterdir()] == [new]
+
+
+def test_a_store_that_cannot_be_written_leaves_answers_unshared(served, caplog):
+    tenant = served.tenant_ids[SLUG]
+    answers_dir(served.var_dir).parent.mkdir(parents=True, exist_ok=True)
+    answers_dir(served.var_dir).write_text("not a folder")  # e.g. a disk that refuses writes
+    with worker(served.settings.replace(mart_cache_entries=0)) as uncached:
+        expected = get(uncached, OVERVIEW, tenant).data
+    assert get(served.app, OVERVIEW, tenant).data == expected
+    assert "answers not shared" in caplog.text

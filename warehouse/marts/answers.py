@@ -12,13 +12,15 @@ answer waits for it (a lock per answer) instead of computing it beside it on the
 
 The build id in the path keeps answers of different snapshots apart and lets retention delete
 them with their snapshot. The store is a cache, not a record: files are renamed into place but
-not fsynced, and a file that cannot be read back is treated as missing and written again.
+not fsynced, a file that cannot be read back is treated as missing and written again, and a
+store that cannot be written (a full disk, say) leaves each worker to compute for itself.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse.publish.layout import answers_dir, check_build_id
+
+log = logging.getLogger("shoplake.answers")
 
 
 @dataclass
@@ -39,11 +43,17 @@ class Slot:
 
     def store(self, answer: bytes) -> None:
         """Publish ``answer`` for the other workers (skipped when the tenant's folder is full)."""
-        if self.answer is None and _count_answers(self.path.parent) >= self.max_files:
+        if self.max_files <= 0:
             return
         temporary = self.path.with_name(f".{self.path.stem}.{uuid.uuid4().hex[:12]}.tmp")
-        temporary.write_bytes(answer)
-        os.replace(temporary, self.path)
+        try:
+            if self.answer is None and _count_answers(self.path.parent) >= self.max_files:
+                return
+            temporary.write_bytes(answer)
+            os.replace(temporary, self.path)
+        except OSError:
+            log.warning("answer not shared", extra={"path": str(self.path)}, exc_info=True)
+            temporary.unlink(missing_ok=True)
 
 
 class SharedAnswers:
@@ -61,21 +71,23 @@ class SharedAnswers:
         """Return the stored answer, or None when no worker has stored it yet."""
         try:
             return self._path(build_id, tenant_id, query).read_bytes()
-        except FileNotFoundError:
+        except OSError:  # not stored yet, or unreadable: either way computed afresh
             return None
 
     @contextmanager
     def claim(self, build_id: str, tenant_id: int, query: str) -> Iterator[Slot]:
         """Hold the answer's lock; yield its slot with whatever another worker stored meanwhile."""
         path = self._path(build_id, tenant_id, query)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path.with_suffix(".lock"), "ab") as lock:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(path.with_suffix(".lock"), "ab")  # noqa: SIM115 - closed below
+        except OSError:
+            log.warning("answers not shared", extra={"path": str(path)}, exc_info=True)
+            yield Slot(path, None, max_files=0)  # nothing to wait for; storing will not work
+            return
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, error or not
-            try:
-                answer = path.read_bytes()
-            except FileNotFoundError:
-                answer = None
-            yield Slot(path, answer, self.max_per_tenant)
+            yield Slot(path, self.read(build_id, tenant_id, query), self.max_per_tenant)
 
     def _path(self, build_id: str, tenant_id: int, query: str) -> Path:
         if isinstance(tenant_id, bool) or not isinstance(tenant_id, int) or tenant_id < 0:
