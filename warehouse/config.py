@@ -190,7 +190,9 @@ SETTINGS: tuple[Setting, ...] = (
         "mart_cache_entries",
         int,
         1024,
-        "Mart-backed answers cached per API worker, keyed by tenant, snapshot and query (0: off).",
+        "Mart-backed answers cached per API worker, keyed by tenant, snapshot and query, and the "
+        "most answers per tenant and snapshot the node's workers share on disk under "
+        "`var/marts/answers/` (0: both off).",
     ),
     Setting(
         "snapshot_grace_seconds",
