@@ -20,7 +20,7 @@ from tests.integration.test_order_search import (
 from warehouse.entities import listing
 
 URL = "/api/v1/orders/"
-ROW_GROUPS = "warehouse.entities.listing.row_groups"
+ROW_GROUPS = "warehouse.search.window.row_groups"
 
 
 def walk(client, headers, limit, **params):
@@ -73,10 +73,10 @@ def test_a_full_bounded_page_is_not_asked_again_and_a_short_one_is(shop, monkeyp
     calls = []
     select = listing.reader.select
 
-    def counting(store, entity, build, keys=None, span=None):
+    def counting(store, entity, build, keys=None, span=None, resolved=None):
         if entity == "orders":  # not the lines of the page's orders
             calls.append(span is not None)
-        return select(store, entity, build, keys, span)
+        return select(store, entity, build, keys, span, resolved)
 
     monkeypatch.setattr(listing.reader, "select", counting)
     assert client.get(URL, query_string={"limit": 5}, headers=headers).status_code == 200

@@ -485,7 +485,7 @@ def test_chunks_bounded_by_row_group_statistics_return_the_same_pages(
     client, headers, orders = berlin
     whole = get_json(client, headers, limit=1000, **params)["data"]
     monkeypatch.setattr(
-        "warehouse.search.stream.row_groups", lambda *_: fake_row_groups(orders, size, by_id)
+        "warehouse.search.window.row_groups", lambda *_: fake_row_groups(orders, size, by_id)
     )
     monkeypatch.setattr("warehouse.search.stream.CHUNK_ROWS", 13)
     assert get_json(client, headers, limit=1000, **params)["data"] == whole
@@ -495,7 +495,7 @@ def test_chunks_bounded_by_row_group_statistics_return_the_same_pages(
 
 def test_a_page_that_ends_exactly_at_the_last_match_has_no_cursor(berlin, monkeypatch):
     client, headers, orders = berlin
-    monkeypatch.setattr("warehouse.search.stream.row_groups", lambda *_: fake_row_groups(orders, 5))
+    monkeypatch.setattr("warehouse.search.window.row_groups", lambda *_: fake_row_groups(orders, 5))
     cancelled = get_json(client, headers, limit=1000, status="cancelled")["count"]
     page = get_json(client, headers, limit=cancelled, status="cancelled")
     assert page["count"] == cancelled and page["next_cursor"] is None
@@ -524,7 +524,7 @@ def test_bounded_chunks_bring_every_order_its_own_lines_and_customer(
     assert response.status_code == 200, response.get_json()
     current = [{**o, **change} if o["id"] == moved["id"] else o for o in orders]
     monkeypatch.setattr(
-        "warehouse.search.stream.row_groups", lambda *_: fake_row_groups(orders, size, by_id)
+        "warehouse.search.window.row_groups", lambda *_: fake_row_groups(orders, size, by_id)
     )
     monkeypatch.setattr("warehouse.search.stream.CHUNK_ROWS", 13)
     found, pages = walk(client, headers, 29, fields="id,customer_email,items", **params)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from warehouse.entities import reader
@@ -25,7 +24,7 @@ from warehouse.entities.resources import ORDERS, Resource
 from warehouse.entities.sources import Store, resolve
 from warehouse.entities.specs import SPECS, family
 from warehouse.entities.sql import InstantSpan, Query, quote
-from warehouse.search.window import reach_for, row_groups
+from warehouse.search.window import base_reach
 
 BOUNDED_SORT = "created_at"
 
@@ -110,22 +109,30 @@ def list_records(store: Store, resource: Resource, request: ListRequest) -> Page
     """Return one page of a resource's current records."""
     column, descending = sort_column(resource, request.sort)
     wanted = int(request.limit) + 1  # one more tells whether another page follows
-    rows = None
-    reach = _reach(store, resource, column, descending, request, wanted)
-    if reach is not None:
-        low, high = _span(descending, reach, request.after)
-        bounded = _page_sql(resource, request, column, descending, wanted, reach)
-        rows = reader.select(
-            store, resource.name, bounded, request.ids, InstantSpan(column, low, high)
-        )
-        rows = rows if len(rows) == wanted else None  # short: the bound may have cut it
+    rows, sources = None, None
+    if column == BOUNDED_SORT and request.ids is None:
+        sources = resolve(store, family(SPECS[resource.name]))
+        rows = _bounded_page(store, resource, request, descending, wanted, sources)
     if rows is None:
         unbounded = _page_sql(resource, request, column, descending, wanted, None)
-        rows = reader.select(store, resource.name, unbounded, request.ids)
+        rows = reader.select(store, resource.name, unbounded, request.ids, resolved=sources)
     more = len(rows) > request.limit
     rows = rows[: request.limit]
     last = (rows[-1][column], rows[-1]["id"]) if more else None
     return Page(_api(store, resource, rows), last)
+
+
+def _bounded_page(store, resource, request, descending, wanted, sources) -> list | None:
+    """Return the page read only as far as its reach, or None when that may not be the page."""
+    start = request.after[0] if request.after is not None else None
+    reach = base_reach(sources[resource.name], BOUNDED_SORT, wanted, descending, start)
+    if reach is None:
+        return None
+    low, high = (reach, start) if descending else (start, reach)
+    build = _page_sql(resource, request, BOUNDED_SORT, descending, wanted, reach)
+    span = InstantSpan(BOUNDED_SORT, low, high)
+    rows = reader.select(store, resource.name, build, None, span, sources)
+    return rows if len(rows) == wanted else None  # short: the bound may have cut it
 
 
 def _page_sql(resource, request, column, descending, wanted, reach):
@@ -145,23 +152,6 @@ def _page_sql(resource, request, column, descending, wanted, reach):
         )
 
     return build
-
-
-def _reach(store, resource, column, descending, request, wanted) -> datetime | None:
-    """Return how far the page must read in ``created_at``, or None to read everything."""
-    if column != BOUNDED_SORT or request.ids is not None:
-        return None
-    source = resolve(store, family(SPECS[resource.name]))[resource.name]
-    groups = row_groups(source.base_files, source.stored_column(column))
-    if not groups:
-        return None
-    start = request.after[0] if request.after is not None else None
-    return reach_for(groups, wanted, descending, start)
-
-
-def _span(descending: bool, reach: datetime, after) -> tuple[datetime | None, datetime | None]:
-    start = after[0] if after is not None else None
-    return (reach, start) if descending else (start, reach)
 
 
 def _filters(query: Query, resource: Resource, values: Mapping[str, Any]) -> list[str]:

@@ -9,13 +9,13 @@ planned again from a fresh listing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import duckdb
 
 from warehouse import duck
-from warehouse.entities.sources import Store, all_raw_files, resolve
+from warehouse.entities.sources import Source, Store, all_raw_files, resolve
 from warehouse.entities.specs import SPECS, family
 from warehouse.entities.sql import InstantSpan, Query, current_rows
 from warehouse.lake import LakeReadError
@@ -38,18 +38,21 @@ def select(
     build: Select,
     keys: Sequence[str] | None = None,
     span: InstantSpan | None = None,
+    resolved: Mapping[str, Source] | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``build``'s select over the current rows of ``entity``'s family for one tenant.
 
     ``build`` receives the query (CTEs named after each entity of the family are in place) and
     returns the final ``select``; ``keys`` narrows every scan to those ids (parent keys);
-    ``span`` narrows the bases, as :func:`~warehouse.entities.sql.current_rows` describes.
+    ``span`` narrows the bases, as :func:`~warehouse.entities.sql.current_rows` describes;
+    ``resolved`` is the family's sources as the caller already resolved them, read on the
+    first attempt (a retry after files moved resolves them again).
     """
     specs = family(SPECS[entity])
     for attempt in range(ATTEMPTS):
         last = attempt == ATTEMPTS - 1
         try:
-            sources = resolve(store, specs)
+            sources = resolved if attempt == 0 and resolved else resolve(store, specs)
             query = current_rows(Query(), sources, keys, span)
             rows = run(query.sql(build(query)), query.params)
         except (duckdb.IOException, FileNotFoundError):

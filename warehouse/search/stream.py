@@ -30,7 +30,7 @@ from warehouse.entities.sql import Query, current_rows
 from warehouse.lake import LakeReadError
 from warehouse.search.query import KEY_COLUMNS, page_sql, span
 from warehouse.search.spec import OrderSearch
-from warehouse.search.window import GROWTH, Frontier, reach_for, row_groups
+from warehouse.search.window import GROWTH, Frontier, base_reach
 
 log = logging.getLogger("shoplake.search")
 
@@ -154,14 +154,11 @@ class SearchStream:
 
     def _frontier(self, orders: Source, after: Key | None) -> Frontier:
         """Return how far the next chunk reads: enough base row groups for its rows."""
-        beyond = Frontier(beyond=self._beyond)
-        groups = row_groups(orders.base_files, orders.stored_column("created_at"))
-        if not groups:
-            return beyond
-        start = span(self.search, after, beyond)
+        start = span(self.search, after, Frontier(beyond=self._beyond))
         wanted = (self._wanted() + 1) * self._growth
         descending = self.search.descending
-        reach = reach_for(groups, wanted, descending, start.high if descending else start.low)
+        first = start.high if descending else start.low
+        reach = base_reach(orders, "created_at", wanted, descending, first)
         return Frontier(reach, self._beyond)
 
 

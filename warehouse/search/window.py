@@ -24,8 +24,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    from warehouse.entities.sources import Source
 
 # Each short chunk doubles how many rows the next reach must cover (filters that match few
 # orders then cost a handful of chunks, not one per row group).
@@ -64,6 +68,18 @@ def row_groups(files: Iterable[str], column: str) -> list[RowGroup] | None:
                 return None
             groups.extend(found)
     return groups
+
+
+def base_reach(
+    source: Source, column: str, wanted: int, descending: bool, start: datetime | None
+) -> datetime | None:
+    """Return how far in ``column`` a read of ``wanted`` rows from ``start`` on must go.
+
+    Judged from the row groups of ``source``'s base (see :func:`reach_for`); None when the
+    base has no usable statistics or the bound would not narrow the read.
+    """
+    groups = row_groups(source.base_files, source.stored_column(column))
+    return reach_for(groups, wanted, descending, start) if groups else None
 
 
 def reach_for(
