@@ -2,10 +2,14 @@
 
 Generates a preset into a fresh lake (not timed as the build), runs the warehouse build job
 (tenant export, compaction, dbt, publish) from scratch, lands ``--new-orders`` new orders spread
-over the tenants the way ingestion would, and runs an incremental build. For each build it
-reports wall time, raw rows per second, per-step seconds and the peak resident memory of the
-whole process tree (this process plus dbt), and its CPU seconds (steadier than wall time on a
-shared machine). `large` (10 tenants, 20 M orders, ~60 M items) is
+over the tenants the way ingestion would, and runs an incremental build. In between it compacts
+the lake as ``shoplake compact`` would (timed apart as ``settle``): the generator lands every
+file in the same minute, so the full build leaves them all as recent, and without this the
+incremental build would pay for compacting the whole history, which a lake in service did long
+before. For each build it
+reports wall time, raw rows per second, per-step seconds, the slowest dbt nodes and the peak
+resident memory of the whole process tree (this process plus dbt), and its CPU seconds (steadier
+than wall time on a shared machine). `large` (10 tenants, 20 M orders, ~60 M items) is
 the default and is big: ``--scale 0.01`` runs every size at 1 %.
 
 Run: ``uv run python benchmarks/build.py --scale 0.01``. ``--lake-cache DIR`` keeps the generated
@@ -29,11 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingestion.generator import PRESETS, generate, tenant_definitions  # noqa: E402
 from pipelines.build import run_build  # noqa: E402
+from pipelines.lib.dbt import target_dir  # noqa: E402
 from pipelines.lib.instance import dagster_instance  # noqa: E402
 from warehouse.config import load_settings  # noqa: E402
 from warehouse.contracts import validate_records  # noqa: E402
 from warehouse.controldb import make_engine, make_session_factory, transaction, upgrade  # noqa: E402
 from warehouse.controlplane import tenants as tenant_service  # noqa: E402
+from warehouse.entities.sources import current_state_entities  # noqa: E402
+from warehouse.lake import compact  # noqa: E402
 from warehouse.lake.writer import batch_id_for, land_batch  # noqa: E402
 
 SCALED = ("products", "customers", "orders")
@@ -188,6 +195,7 @@ def timed_build(settings, full_refresh: bool, raw_rows: int) -> dict:
         "rows_per_s": round(raw_rows / wall),
         "peak_rss_mb": round(memory.peak / 2**20),
         "steps_s": step_seconds(settings, result.run_id),
+        "slowest_dbt_nodes_s": slowest_dbt_nodes(settings),
         "mart_rows": sum(marts.values()),
         "build_id": result.snapshot.build_id,
     }
@@ -205,6 +213,24 @@ def step_seconds(settings, run_id: str) -> dict[str, float]:
         elif event.event_type_value == "STEP_SUCCESS" and event.step_key in starts:
             seconds[event.step_key] = round(record.timestamp - starts[event.step_key], 2)
     return seconds
+
+
+def slowest_dbt_nodes(settings, count: int = 8) -> dict[str, float]:
+    """Return the ``count`` slowest models and tests of the last dbt run (run_results.json)."""
+    results = json.loads((target_dir(settings) / "run_results.json").read_text())["results"]
+    timed = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:count]
+    return {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in timed}
+
+
+def settle(settings) -> dict:
+    """Compact the whole lake as ``shoplake compact`` would; return what it did and its time."""
+    started = time.perf_counter()
+    report = compact(settings.lake_root, current_entities=current_state_entities(settings.var_dir))
+    return {
+        "wall_s": round(time.perf_counter() - started, 2),
+        "partitions": len(report.partitions),
+        "files_merged": sum(p["inputs"] for p in report.partitions),
+    }
 
 
 def main() -> None:
@@ -231,6 +257,7 @@ def main() -> None:
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     report["full"] = timed_build(settings, True, rows)
+    report["settle"] = settle(settings)
     landed = land_new_orders(settings, ids, args.new_orders, args.preset)
     report["incremental"] = timed_build(settings, False, landed) | {"new_orders": landed}
     print_table(report)
@@ -250,6 +277,9 @@ def print_table(report: dict) -> None:
             f"{r['rows_per_s']:>10,} rows/s  "
             f"peak RSS {r['peak_rss_mb']:,} MB  steps {r['steps_s']}"
         )
+        print(f"  {'':<12} slowest dbt nodes (s): {r['slowest_dbt_nodes_s']}")
+        if name == "full":
+            print(f"  {'settle':<12} {report['settle']['wall_s']:>8.1f} s  {report['settle']}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from ingestion.generator import FORMATS, PRESETS, generate
 from ingestion.push import PushError, PushOptions, PushStats, push_file
 from shoplake.commands.common import settings_of
 from warehouse.contracts import CONTRACTS
+from warehouse.entities.sources import current_state_entities
 from warehouse.lake import LakeBusy, compact
 
 # Generator files are named after the lake entity (orders.ndjson); the API takes the contract.
@@ -157,7 +158,10 @@ def compact_command(ctx, entities, tenant_ids):
     started = time.perf_counter()
     try:
         report = compact(
-            settings.lake_root, entities=list(entities) or None, tenant_ids=list(tenant_ids) or None
+            settings.lake_root,
+            entities=list(entities) or None,
+            tenant_ids=list(tenant_ids) or None,
+            current_entities=current_state_entities(settings.var_dir),
         )
     except LakeBusy as exc:
         raise click.ClickException(f"compaction already running: {exc}") from None

@@ -19,6 +19,7 @@ from warehouse.lake import (
     LakeBusy,
     batch_id_for,
     compact,
+    compaction,
     land_batch,
     ledger,
     list_files,
@@ -27,6 +28,7 @@ from warehouse.lake import (
     relation,
     trash,
 )
+from warehouse.lake.compaction import size_tier
 from warehouse.lake.lock import exclusive
 
 TENANT = 4
@@ -90,7 +92,7 @@ def lake(tmp_path) -> Path:
 def test_compaction_preserves_rows_and_sorts_by_key_then_version(lake):
     before = read_table(lake, "orders", TENANT)
     items_before = read_table(lake, "order_items", TENANT)
-    report = compact(lake, build_current=False)
+    report = compact(lake, current_entities=())
     assert {p["entity"]: p["inputs"] for p in report.partitions} == {"orders": 4, "order_items": 4}
     files = raw_files(lake)
     assert len(files) == 1 and files[0].name.startswith("compacted-")
@@ -121,7 +123,7 @@ def test_files_renamed_into_place_after_the_cutoff_are_kept_apart(tmp_path):
     time.sleep(0.01)  # file times are the clock's; the cutoff must fall between the landings
     land_orders(tmp_path, "new", ["o4", "o1"], minute=2)
     before = sorted_rows(read_table(tmp_path, "orders", TENANT))
-    report = compact(tmp_path, build_current=False, keep_newer_than=cutoff)
+    report = compact(tmp_path, current_entities=(), keep_newer_than=cutoff)
     assert {p["entity"]: p["inputs"] for p in report.partitions} == {"orders": 2, "order_items": 2}
     assert report.skipped_recent == 2  # the new batch's orders and items files
     kept = [f for f in raw_files(tmp_path) if not f.name.startswith("compacted-")]
@@ -129,13 +131,13 @@ def test_files_renamed_into_place_after_the_cutoff_are_kept_apart(tmp_path):
     assert pq.read_table(kept[0]).column("id").to_pylist() == ["o4", "o1"]
     assert sorted_rows(read_table(tmp_path, "orders", TENANT)) == before
     # The next run without a cutoff (or a later one) merges them.
-    compact(tmp_path, build_current=False)
+    compact(tmp_path, current_entities=())
     assert len(raw_files(tmp_path)) == 1
     assert sorted_rows(read_table(tmp_path, "orders", TENANT)) == before
 
 
 def test_idempotency_is_still_detected_after_compaction(lake):
-    compact(lake, build_current=False)
+    compact(lake, current_entities=())
     again = land_orders(lake, "k0", ["o5", "o1"], minute=30)
     assert again.already_landed
     assert len(raw_files(lake)) == 1
@@ -144,7 +146,7 @@ def test_idempotency_is_still_detected_after_compaction(lake):
 
 def test_nothing_to_do_below_min_files(tmp_path):
     land_orders(tmp_path, "only", ["o1"])
-    report = compact(tmp_path, build_current=False)
+    report = compact(tmp_path, current_entities=())
     assert report.partitions == [] and len(raw_files(tmp_path)) == 1
 
 
@@ -153,13 +155,13 @@ def test_files_of_pending_batches_are_left_for_their_retry(lake, monkeypatch):
     with pytest.raises(OSError):
         land_orders(lake, "half", ["o7"], minute=10)
     monkeypatch.undo()
-    report = compact(lake, build_current=False)
+    report = compact(lake, current_entities=())
     assert report.skipped_pending == 2  # its orders and order_items files
     assert len(raw_files(lake)) == 2
     retried = land_orders(lake, "half", ["o7"], minute=11)
     assert not retried.already_landed and retried.rows["orders"] == 1
     assert read_table(lake, "orders", TENANT).num_rows == 8
-    compact(lake, build_current=False)
+    compact(lake, current_entities=())
     assert len(raw_files(lake)) == 1 and read_table(lake, "orders", TENANT).num_rows == 8
 
 
@@ -173,7 +175,7 @@ def test_interrupted_compaction_never_shows_a_row_twice_to_readers_and_is_finish
 
     monkeypatch.setattr(trash, "discard", crash)
     with pytest.raises(OSError):
-        compact(lake, entities=["orders"], build_current=False)
+        compact(lake, entities=["orders"], current_entities=())
     monkeypatch.undo()
     globbed = raw_files(lake)
     assert len(globbed) == 5  # merged file plus its 4 inputs: each row visible twice to a glob
@@ -191,7 +193,7 @@ def test_interrupted_compaction_never_shows_a_row_twice_to_readers_and_is_finish
     )
     assert len(list_files(lake, "orders", TENANT)) == 1  # the footer says what it replaces
     assert sorted_rows(read_table(lake, "orders", TENANT)) == before
-    report = compact(lake, entities=["orders"], build_current=False)
+    report = compact(lake, entities=["orders"], current_entities=())
     assert report.finished_interrupted == 4 and report.partitions == []
     assert len(raw_files(lake)) == 1
     assert sorted_rows(read_table(lake, "orders", TENANT)) == before
@@ -240,7 +242,7 @@ def test_concurrent_readers_never_fail_nor_lose_rows(tmp_path):
             for n in range(3):
                 land_orders(tmp_path, f"r{round_}-{n}", [f"o{round_}-{n}"], minute=round_)
                 landed += 1
-            compact(tmp_path, entities=["orders"], build_current=round_ % 3 == 0)
+            compact(tmp_path, entities=["orders"], current_entities=None if round_ % 3 == 0 else ())
             time.sleep(0.005)
     finally:
         stop.set()
@@ -279,8 +281,64 @@ def test_current_state_keeps_latest_version_applies_deletes_and_follows_parents(
     assert compact(tmp_path).current[f"orders/tenant_id={TENANT}"] == 3
 
 
+def test_current_state_only_for_the_entities_asked(lake):
+    report = compact(lake, current_entities=["order_items"])
+    assert report.current == {f"order_items/tenant_id={TENANT}": 12}  # 6 orders, 2 lines each
+    assert read_current(lake, "orders", TENANT) is None
+
+
+@pytest.mark.parametrize(
+    ("sizes", "floor", "merged"),
+    [
+        ({"a": 10, "b": 10, "c": 1000}, 0, ["a", "b"]),  # the big one waits for more
+        ({"a": 10, "b": 30, "c": 50}, 0, ["a"]),  # one file: nothing to merge (compact needs 2)
+        ({"a": 10, "b": 30, "c": 50}, 40, ["a", "b"]),  # b within the floor, c above a + b
+        ({"a": 10, "b": 30, "c": 35}, 40, ["a", "b", "c"]),  # c no larger than a + b
+        ({"n1": 5, "n2": 6, "big": 2_000, "mid": 11}, 8, ["mid", "n1", "n2"]),
+        ({"n1": 5, "n2": 6, "big": 22, "mid": 11}, 8, ["big", "mid", "n1", "n2"]),
+        ({}, 8, []),
+    ],
+)
+def test_size_tier_takes_small_files_and_each_next_one_no_larger_than_the_rest(
+    sizes, floor, merged
+):
+    assert size_tier(sizes, floor) == merged
+
+
+def test_a_big_compacted_file_is_left_until_the_new_files_add_up_to_it(tmp_path, monkeypatch):
+    land_orders(tmp_path, "bulk", [f"b{n:05d}" for n in range(4000)])
+    land_orders(tmp_path, "bulk-2", [f"c{n:05d}" for n in range(4000)], minute=1)
+    compact(tmp_path, entities=["orders"], current_entities=())
+    (big,) = raw_files(tmp_path)
+    monkeypatch.setattr(compaction, "SMALL_FILE_BYTES", big.stat().st_size // 4)
+    for n in range(3):
+        land_orders(tmp_path, f"new-{n}", [f"n{n}"], minute=2 + n)
+    expected = sorted_rows(read_table(tmp_path, "orders", TENANT))
+    report = compact(tmp_path, entities=["orders"], current_entities=())
+    assert [(p["inputs"], p["left_apart"]) for p in report.partitions] == [(3, 1)]
+    assert big in raw_files(tmp_path) and len(raw_files(tmp_path)) == 2
+    assert sorted_rows(read_table(tmp_path, "orders", TENANT)) == expected
+    # The new files' merged output stays apart, and a later run adds the next small files to it.
+    land_orders(tmp_path, "new-3", ["n3"], minute=9)
+    report = compact(tmp_path, entities=["orders"], current_entities=())
+    assert [(p["inputs"], p["left_apart"]) for p in report.partitions] == [(2, 1)]
+    assert big in raw_files(tmp_path)
+    # Once the smaller files add up to the big one, it is merged with them.
+    land_orders(tmp_path, "bulk-3", [f"d{n:05d}" for n in range(4000)], minute=10)
+    land_orders(tmp_path, "bulk-4", [f"e{n:05d}" for n in range(4000)], minute=11)
+    land_orders(tmp_path, "bulk-5", [f"f{n:05d}" for n in range(4000)], minute=12)
+    others = {f: f.stat().st_size for f in raw_files(tmp_path) if f != big}
+    monkeypatch.setattr(compaction, "SMALL_FILE_BYTES", max(others.values()))
+    assert big.stat().st_size <= sum(others.values())
+    expected = sorted_rows(read_table(tmp_path, "orders", TENANT))
+    report = compact(tmp_path, entities=["orders"], current_entities=())
+    assert [(p["inputs"], p["left_apart"]) for p in report.partitions] == [(5, 0)]
+    assert len(raw_files(tmp_path)) == 1
+    assert sorted_rows(read_table(tmp_path, "orders", TENANT)) == expected
+
+
 def test_duckdb_relation_reads_the_same_rows(lake):
-    compact(lake, entities=["orders"], build_current=False)
+    compact(lake, entities=["orders"], current_entities=())
     land_orders(lake, "late", ["o8"], minute=20)
     with duckdb.connect() as conn:
         rel = relation(conn, lake, "orders", TENANT)
@@ -289,14 +347,14 @@ def test_duckdb_relation_reads_the_same_rows(lake):
 
 
 def test_old_trash_and_crash_temporaries_are_removed(lake):
-    compact(lake, build_current=False)
+    compact(lake, current_entities=())
     folder = raw_files(lake)[0].parent
     temp = folder / ".abc.parquet.tmp-123456789012"
     temp.write_bytes(b"half a file")
     old = time.time() - 7200
     os.utime(temp, (old, old))
     assert trash.purge(lake, datetime.now(UTC), timedelta(hours=1)) == 0  # still within grace
-    report = compact(lake, build_current=False, grace=timedelta(seconds=0))
+    report = compact(lake, current_entities=(), grace=timedelta(seconds=0))
     assert report.temporaries_removed == 1 and not temp.exists()
     assert report.trash_purged == 1 and not list((lake / "_trash").iterdir())
 

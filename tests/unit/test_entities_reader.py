@@ -11,7 +11,7 @@ import pytest
 from pipelines.lib.rereads import CLAIM_GRACE
 from tests.entities_support import land, land_delete, order, product, publish_stand_in
 from warehouse.entities import reader
-from warehouse.entities.sources import TAIL_LOOKBACK, Store, resolve
+from warehouse.entities.sources import TAIL_LOOKBACK, Store, current_state_entities, resolve
 from warehouse.entities.specs import PRODUCTS, SPECS, family
 from warehouse.lake import compact
 
@@ -187,3 +187,21 @@ def test_reads_stay_whole_while_compaction_rewrites_files(store):
             assert names(store) == expected
         compactor.join()
         assert names(store) == expected
+
+
+def test_current_state_is_refreshed_only_for_families_the_snapshot_cannot_serve(store):
+    assert current_state_entities(store.var_dir) == list(SPECS)  # nothing published yet
+    land(store.lake_root, 1, "product", [product(1)])
+    land(store.lake_root, 1, "order", [order(1, lines=2)])
+    publish_stand_in(store.lake_root, store.var_dir)
+    # No customers nor refunds were landed, so neither mart exists; notes have no mart at all.
+    assert current_state_entities(store.var_dir) == ["customers", "refunds", "customer_notes"]
+    publish_stand_in(store.lake_root, store.var_dir, drop={"fct_orders": ["status"]})
+    # A parent the snapshot lacks a field of takes its children along: they share one base.
+    assert current_state_entities(store.var_dir) == [
+        "customers",
+        "orders",
+        "order_items",
+        "refunds",
+        "customer_notes",
+    ]

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from warehouse.entities.specs import EntitySpec, utc_instant
+from warehouse.entities.specs import SPECS, EntitySpec, family, utc_instant
 from warehouse.lake import fsio
 from warehouse.lake.current import AS_OF_KEY
 from warehouse.lake.layout import current_file, partitions
@@ -109,6 +109,25 @@ def resolve(store: Store, specs: Sequence[EntitySpec]) -> dict[str, Source]:
         )
         for spec in specs
     }
+
+
+def current_state_entities(var_dir: Path) -> list[str]:
+    """Return the lake entities whose reads fall back to the lake's compacted current state.
+
+    A family the published snapshot serves reads the snapshot plus its tail, so refreshing its
+    current state at every build (a pass over every version of every key) would be wasted;
+    before the first publish, every family needs it. A current state left stale stays correct:
+    its tail starts from the moment it was built.
+    """
+    try:
+        snapshot = current_snapshot(var_dir)
+    except NoSnapshot:
+        return list(SPECS)
+    return [
+        spec.name
+        for spec in SPECS.values()
+        if any(_mart_expressions(snapshot, member) is None for member in family(spec))
+    ]
 
 
 def all_raw_files(store: Store, spec: EntitySpec) -> list[str]:

@@ -20,9 +20,9 @@ Public API::
   one tenant's landed rows, each exactly once, safe while compaction runs. ``relation(conn,
   root, entity, tenant_id)`` gives the same files as a DuckDB relation. ``read_current`` reads
   the compacted current state (latest version per key, deletes applied).
-* ``compact(root, entities=None, tenant_ids=None, min_files=2, build_current=True,
-  keep_newer_than=None)``: merge small files per partition, sorted by business key, leaving
-  files landed after ``keep_newer_than`` apart; see :mod:`warehouse.lake.compaction` for the
+* ``compact(root, entities=None, tenant_ids=None, min_files=2, current_entities=None,
+  keep_newer_than=None)``: merge small files per partition by size tier, sorted by business key,
+  leaving files landed after ``keep_newer_than`` apart; see :mod:`warehouse.lake.compaction` for the
   exact guarantee to concurrent readers. Raises ``LakeBusy`` if already running.
 * Layout (``warehouse.lake.layout``): ``raw_dir``, ``batch_file``, ``raw_glob`` /
   ``current_glob`` (for DuckDB and dbt sources, ``hive_partitioning=true``), ``current_file``.

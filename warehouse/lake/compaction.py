@@ -1,4 +1,4 @@
-"""Compact small landed files per (entity, tenant, date) partition into one sorted file.
+"""Compact small landed files per (entity, tenant, date) partition into few sorted files.
 
 Per partition, one run:
 
@@ -6,10 +6,18 @@ Per partition, one run:
    lists them in its footer (``shoplake.replaces``) are moved to the trash;
 2. takes every visible file except those of *pending* batches (see :mod:`~warehouse.lake.ledger`;
    a retry must still find them) and, when ``keep_newer_than`` is given, landed files renamed into
-   place after it (see below), and if there are at least ``min_files``, merges them sorted by
-   business key, then ``_ingested_at, _batch_id, _seq``, into ``compacted-<time>-<rand>.parquet``
-   (written to a temporary, fsynced, renamed, folder fsynced);
+   place after it (see below); of those it picks a size tier (below), and if the tier has at
+   least ``min_files`` files, merges them sorted by business key, then ``_ingested_at, _batch_id,
+   _seq``, into ``compacted-<time>-<rand>.parquet`` (written to a temporary, fsynced, renamed,
+   folder fsynced);
 3. moves the inputs to ``_trash/<run>/`` (outside every glob) and fsyncs the folder.
+
+Why tiers: merging every file each run rewrote the whole day partition to add a few new rows, so
+a build's compaction cost grew with the day's total. A run merges the small files (up to
+:data:`SMALL_FILE_BYTES`), and a larger file only once the smaller ones add up to at least its
+size (:func:`size_tier`). Such a merged file is at least twice as large as its largest input, so
+a row is rewritten at most log2(partition / small file) times beyond the small files, a run's
+cost follows the new data, and a partition keeps about that many files.
 
 Guarantee for readers: a file is never visible half-written, and every row is visible at all
 times (the merged file is published before any input leaves). Between steps 2 and 3 - or until
@@ -34,6 +42,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +64,9 @@ from warehouse.lake.reader import REPLACES_KEY, replaced_by
 
 log = logging.getLogger(__name__)
 
+SMALL_FILE_BYTES = 4 * 2**20
+"""Files up to this size always merge: rewriting them is cheap, keeping them apart costs opens."""
+
 
 @dataclass
 class CompactionReport:
@@ -75,7 +87,7 @@ def compact(
     entities: list[str] | None = None,
     tenant_ids: list[int] | None = None,
     min_files: int = 2,
-    build_current: bool = True,
+    current_entities: Collection[str] | None = None,
     grace: timedelta = timedelta(hours=1),
     memory_limit: str = "1GB",
     keep_newer_than: datetime | None = None,
@@ -83,6 +95,8 @@ def compact(
     """Compact every partition (optionally only some entities / tenants) and refresh current state.
 
     Landed files renamed into place at or after ``keep_newer_than`` are left as they are.
+    Current state is refreshed for the compacted entities in ``current_entities`` (default: all
+    of them; an empty collection: none) - only readers that fall back to it need it.
 
     Raises :class:`~warehouse.lake.lock.LakeBusy` if another compaction holds the lake's lock.
     """
@@ -107,7 +121,7 @@ def compact(
                     _compact_partition(
                         conn, root, run, where, folder, spec.key, min_files, keep_newer_than, report
                     )
-                if build_current:
+                if current_entities is None or entity in current_entities:
                     parent_key = LAKE_ENTITIES[spec.parent[0]].key if spec.parent else ("id",)
                     _refresh_current(conn, root, spec, tenant, parent_key, report)
     seconds = round(time.perf_counter() - started, 3)
@@ -143,7 +157,7 @@ def _compact_partition(
         trash.discard(root, run, [folder / n for n in sorted(stale)])
         report.finished_interrupted += len(stale)
         names -= stale
-    eligible = []
+    eligible = {}
     for name in sorted(names):
         batch = batch_id_of(name)
         if batch and ledger.state(root, tenant, batch) == "pending":
@@ -152,23 +166,44 @@ def _compact_partition(
         if batch and keep_newer_than and fsio.published_since(folder / name, keep_newer_than):
             report.skipped_recent += 1
             continue
-        eligible.append(name)
-    if len(eligible) < max(min_files, 2):
+        eligible[name] = (folder / name).stat().st_size
+    tier = size_tier(eligible)
+    if len(tier) < max(min_files, 2):
         return
     started = time.perf_counter()
-    output, rows = _merge(conn, folder, eligible, key)
-    trash.discard(root, run, [folder / n for n in eligible])
+    output, rows = _merge(conn, folder, tier, key)
+    trash.discard(root, run, [folder / n for n in tier])
     summary = {
         "entity": entity,
         "tenant_id": tenant,
         "date": day.isoformat(),
-        "inputs": len(eligible),
+        "inputs": len(tier),
+        "left_apart": len(eligible) - len(tier),
         "rows": rows,
         "output": output.name,
         "seconds": round(time.perf_counter() - started, 3),
     }
     report.partitions.append(summary)
     log.info("partition compacted", extra=summary)
+
+
+def size_tier(sizes: Mapping[str, int], floor: int | None = None) -> list[str]:
+    """Return the files to merge: the small ones, then each next one no larger than those before.
+
+    ``sizes`` maps file name to bytes. Walking up from the smallest, a file joins while its size
+    is at most the sum of the files already taken, or at most ``floor`` (default
+    :data:`SMALL_FILE_BYTES`: small files always merge, whatever their sizes); the first larger
+    file and all above it stay as they are.
+    """
+    floor = SMALL_FILE_BYTES if floor is None else floor
+    taken: list[str] = []
+    total = 0
+    for name, size in sorted(sizes.items(), key=lambda item: (item[1], item[0])):
+        if taken and size > max(total, floor):
+            break
+        taken.append(name)
+        total += size
+    return sorted(taken)
 
 
 def _merge(conn, folder: Path, inputs: list[str], key: tuple[str, ...]) -> tuple[Path, int]:

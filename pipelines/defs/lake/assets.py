@@ -6,6 +6,7 @@ from pipelines.lib.rawzone import raw_watermark
 from pipelines.lib.rereads import CLAIM_GRACE
 from pipelines.lib.resources import BuildLockResource, ShoplakeResource
 from pipelines.lib.translator import RAW_ZONE
+from warehouse.entities.sources import current_state_entities
 from warehouse.lake.compaction import compact
 
 
@@ -23,7 +24,11 @@ def raw_zone(shoplake: ShoplakeResource, build_lock: BuildLockResource) -> dg.Ma
     # older than this one: files landed since stay small, so that tail skips the merged files.
     before = raw_watermark(settings.lake_root)
     keep = before - CLAIM_GRACE if before is not None else None
-    report = compact(settings.lake_root, keep_newer_than=keep)
+    report = compact(
+        settings.lake_root,
+        keep_newer_than=keep,
+        current_entities=current_state_entities(settings.var_dir),
+    )
     newest = raw_watermark(settings.lake_root)
     return dg.MaterializeResult(
         metadata={
