@@ -28,6 +28,7 @@ from pipelines.definitions import build_definitions
 from pipelines.defs.build.jobs import BUILD_JOB
 from pipelines.defs.build.sensors import raw_data_sensor
 from pipelines.lib.buildstate import read_state
+from pipelines.lib.dbt import dbt_project, target_dir
 from pipelines.lib.lock import build_lock
 from pipelines.lib.rawzone import raw_watermark
 from pipelines.lib.rereads import tail_start
@@ -155,6 +156,7 @@ def rebuilt(warehouse, tmp_path_factory):
         cli = CliRunner().invoke(build_command, ["--json"], obj=warehouse.settings)
         assert cli.exit_code == 0, cli.output
         incremental = current_snapshot(warehouse.settings.var_dir)
+        scoped = dbt_nodes(warehouse.settings)
         full = run_build(warehouse.settings, full_refresh=True, instance=warehouse.instance)
     finally:
         reader = stop_reader(process, stop, out)
@@ -165,7 +167,18 @@ def rebuilt(warehouse, tmp_path_factory):
         "full": full,
         "reader": reader,
         "cli": summary,
+        "scoped_nodes": scoped,
+        "full_nodes": dbt_nodes(warehouse.settings),
     }
+
+
+def dbt_nodes(settings) -> dict[str, list[str]]:
+    """Return the unique ids of the nodes the last dbt run ran, by resource type."""
+    results = json.loads((target_dir(settings) / "run_results.json").read_text())["results"]
+    nodes: dict[str, list[str]] = {}
+    for result in results:
+        nodes.setdefault(result["unique_id"].split(".")[0], []).append(result["unique_id"])
+    return nodes
 
 
 def test_full_build_publishes_every_mart_for_every_tenant(warehouse):
@@ -224,6 +237,18 @@ def test_incremental_equals_full_refresh_byte_for_byte(rebuilt):
     # Unchanged tenants' files were linked, not written; the full refresh wrote every file.
     assert incremental.manifest["reused_partitions"] > 0
     assert full.manifest["reused_partitions"] == 0
+
+
+def test_an_incremental_build_tests_what_it_wrote_and_a_full_refresh_everything(rebuilt):
+    manifest = json.loads(dbt_project().manifest_path.read_text())
+    whole_table = {
+        uid for uid, node in manifest["nodes"].items() if "whole_table" in node.get("tags", [])
+    }
+    scoped, full = rebuilt["scoped_nodes"], rebuilt["full_nodes"]
+    assert "unit_test" not in scoped and len(full["unit_test"]) >= 3
+    assert whole_table and not whole_table & set(scoped["test"])
+    assert whole_table <= set(full["test"])
+    assert len(scoped["model"]) == len(full["model"])
 
 
 def test_reader_saw_only_complete_snapshots_during_builds(warehouse, rebuilt):

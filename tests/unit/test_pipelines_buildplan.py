@@ -87,7 +87,7 @@ def test_where_readers_start_the_raw_tail_of_a_build(built, expected):
 
 def test_an_incremental_build_after_a_completed_one_tests_what_it_changed():
     plan = dbt_plan(False, False, {}, state(), NOW)
-    assert plan.args == ["build", "--exclude", "tag:whole_table"]
+    assert plan.args == ["build", "--exclude", "tag:whole_table resource_type:unit_test"]
     assert plan.environ["SHOPLAKE_TESTS_SINCE"] == (NOW - timedelta(minutes=5)).isoformat()
     assert plan.environ["SHOPLAKE_REREAD_FROM"] == NOTHING_PENDING
 
