@@ -2,10 +2,11 @@
 
 Everything goes through the record contracts and the lake writer, as CRUD and ingestion would:
 an order re-landed with a line dropped and a new refund, deleted orders (one with refunds),
-customers, products, refunds, stock and storefront events, a new order around the tenant's
-midnight that is also sent twice in one batch and retried as a whole in another batch, and price
-events inserted into a series, deleted, and moved to another series, and a stock event inserted
-into a SKU's history, and an event that moves its session's start two days back.
+customers, customer notes, products, refunds, stock and storefront events, a new order around
+the tenant's midnight that is also sent twice in one batch and retried as a whole in another
+batch, and price events inserted into a series, deleted, and moved to another series, and a
+stock event inserted into a SKU's history, and an event that moves its session's start two
+days back.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def land_changes(lake: Path, tenant_id: int, midnight_utc: str) -> dict[str, str
     _update_order(lake, tenant_id, touched["updated_order"])
     _new_order(lake, tenant_id, touched["updated_order"], midnight_utc, touched)
     _update_customer(lake, tenant_id)
+    _change_notes(lake, tenant_id)
     delete(lake, tenant_id, "delete-orders", "order",
            [touched["deleted_order"], touched["deleted_refunded_order"]])  # fmt: skip
     delete(lake, tenant_id, "delete-refund", "refund", [touched["deleted_refund"]])
@@ -150,6 +152,18 @@ def _update_customer(lake: Path, tenant_id: int) -> None:
     record["created_at"] = _stamp(row["created_at"])
     record["updated_at"] = "2026-10-30T08:00:00+00:00"
     land(lake, tenant_id, "update-customer", "customer", [record])
+
+
+def _change_notes(lake: Path, tenant_id: int) -> None:
+    # A note for a customer without one, and a deleted note: its delete carries only its id.
+    notes = raw.current(lake, "customer_notes").filter(pl.col("tenant_id") == tenant_id)
+    customers = raw.current(lake, "customers").filter(pl.col("tenant_id") == tenant_id)
+    noted = notes.get_column("customer_id").unique().implode()
+    quiet = _first(customers, "id", ~pl.col("id").is_in(noted))
+    note = {"id": "note-test-new", "customer_id": quiet, "body": "Asked about a refund",
+            "author": "user:1", "created_at": "2026-10-30T09:00:00+00:00"}  # fmt: skip
+    land(lake, tenant_id, "new-note", "customer_note", [note])
+    delete(lake, tenant_id, "delete-note", "customer_note", [notes.sort("id").get_column("id")[0]])
 
 
 def _change_prices(lake: Path, tenant_id: int) -> None:

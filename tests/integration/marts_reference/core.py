@@ -69,6 +69,7 @@ def dim_products(lake: Path) -> pl.DataFrame:
             "total_stock_quantity": stock or 0, "min_stock_level": p["min_stock_level"],
             "is_active": p["is_active"], "has_cost": p["cost_minor"] is not None,
             "created_at": p["created_at"], "updated_at": p["updated_at"],
+            "_ingested_at": p["_ingested_at"],
         })  # fmt: skip
     # Variants keep their Arrow type (attributes stay a map) by not passing through Python rows.
     frame = pl.DataFrame(rows, infer_schema_length=None)
@@ -80,7 +81,9 @@ def dim_customers(lake: Path) -> pl.DataFrame:
     customers = raw.current(lake, "customers")
     notes = raw.current(lake, "customer_notes")
     counted = notes.group_by("tenant_id", "customer_id").agg(
-        pl.len().alias("note_count"), pl.col("created_at").max().alias("last_note_at")
+        pl.len().alias("note_count"),
+        pl.col("created_at").max().alias("last_note_at"),
+        pl.col("_ingested_at").max().alias("notes_ingested_at"),
     )
     joined = customers.rename({"id": "customer_id"}).join(
         counted, on=["tenant_id", "customer_id"], how="left"
@@ -90,4 +93,5 @@ def dim_customers(lake: Path) -> pl.DataFrame:
         "address_line2", "address_city", "address_region", "address_postal_code",
         "address_country", "tags", pl.col("note_count").fill_null(0), "accepts_email_marketing",
         "accepts_sms_marketing", "created_at", "updated_at", "last_note_at",
+        pl.max_horizontal("_ingested_at", "notes_ingested_at").alias("_ingested_at"),
     )  # fmt: skip

@@ -1,9 +1,28 @@
-with products as (
-    select * from {{ ref('stg_shop__products') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'product_id'],
+) }}
+
+-- Incremental like the facts (macros/incremental.sql): a row depends only on its product's
+-- latest version, so a run reads the versions landed since the watermark and replaces those
+-- products' rows; a build where no product landed costs nothing here.
+with product_versions as (
+    select * from {{ ref('base_shop__products') }}
+    where {{ landed_since_watermark() }}
+),
+
+changed_products as (
+    {{ latest_version('product_versions', ['tenant_id', 'product_id']) }}
+),
+
+current_products as (
+    select * from changed_products
+    where not is_deleted
 ),
 
 skus as (
-    select * from {{ ref('int_products__unnested') }}
+    {{ product_skus('current_products') }}
 ),
 
 sku_totals as (
@@ -47,11 +66,14 @@ final as (
         products.cost_minor is not null as has_cost,
         -- timestamps
         products.created_at,
-        products.updated_at
-    from products
+        products.updated_at,
+        -- lineage: the watermark of the next run
+        products._ingested_at,
+        products.is_deleted
+    from changed_products as products
     left join sku_totals
         on products.tenant_id = sku_totals.tenant_id
         and products.product_id = sku_totals.product_id
 )
 
-select * from final
+{{ emit_changes('final') }}
