@@ -215,9 +215,14 @@ def step_seconds(settings, run_id: str) -> dict[str, float]:
     return seconds
 
 
+def dbt_run_results(settings) -> dict:
+    """Return the ``run_results.json`` of the last dbt run of this warehouse."""
+    return json.loads((target_dir(settings) / "run_results.json").read_text())
+
+
 def slowest_dbt_nodes(settings, count: int = 8) -> dict[str, float]:
-    """Return the ``count`` slowest models and tests of the last dbt run (run_results.json)."""
-    results = json.loads((target_dir(settings) / "run_results.json").read_text())["results"]
+    """Return the ``count`` slowest models and tests of the last dbt run."""
+    results = dbt_run_results(settings)["results"]
     timed = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:count]
     return {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in timed}
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.build import step_seconds  # noqa: E402
+from benchmarks.build import dbt_run_results, step_seconds  # noqa: E402
 from pipelines.build import run_build  # noqa: E402
 from pipelines.lib.buildplan import dbt_plan  # noqa: E402
 from pipelines.lib.buildstate import read_state  # noqa: E402
@@ -79,8 +79,7 @@ def direct_runs(settings, runs: int) -> list[dict]:
 
 def dbt_elapsed(settings) -> float:
     """Return dbt's own elapsed seconds of its last run, and nothing of its start-up."""
-    results = json.loads((target_dir(settings) / "run_results.json").read_text())
-    return round(results["elapsed_time"], 2)
+    return round(dbt_run_results(settings)["elapsed_time"], 2)
 
 
 def main() -> None:
