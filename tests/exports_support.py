@@ -34,10 +34,13 @@ def key_headers(served: Served, slug: str, *scopes: str) -> dict[str, str]:
 
 
 def mart_rows(served: Served, mart: str, slug: str) -> list[dict[str, Any]]:
-    """Return the tenant's rows of a mart in file order, read with pyarrow (no DuckDB)."""
+    """Return the tenant's rows of a mart in file order, read with pyarrow (no DuckDB).
+
+    A mart split by period has several files; a glob reads them in the order of their names.
+    """
     snapshot = served.var_dir / "marts" / "snapshots" / served.published.snapshot.build_id
-    part = snapshot / mart / f"tenant_id={served.tenant_ids[slug]}" / "part-00000.parquet"
-    return pq.read_table(part).to_pylist()
+    folder = snapshot / mart / f"tenant_id={served.tenant_ids[slug]}"
+    return [row for part in sorted(folder.iterdir()) for row in pq.read_table(part).to_pylist()]
 
 
 def project(rows: list[dict[str, Any]], columns: list[str] | None = None) -> list[dict[str, Any]]:

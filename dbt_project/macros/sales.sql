@@ -112,3 +112,144 @@ final as (
         on rolled_up.tenant_id = tenants.tenant_id
 )
 {%- endmacro %}
+
+
+{#-
+  The incremental sales marts recompute whole tenant-local days. Those a run touches:
+    * the days of the orders int_orders__localized replaced or inserted (their days before and
+      after: its change log keeps both rows);
+    * the days of the refunds fct_refunds replaced or inserted, and of every refund of those
+      orders (a refund counts only while its order does);
+    * every day held for a tenant whose zone or currency changed, or that is gone.
+  After a failed build the change logs are incomplete: every day, held or current. The calling
+  model defines `tenants`, `all_orders` and `all_refunds` (with `sales_date`).
+-#}
+{% macro sales_affected_days() -%}
+    {%- set changed_orders = change_log(ref('int_orders__localized')) -%}
+    {%- if change_log_usable() %}
+    select tenant_id, created_date as sales_date
+    from {{ changed_orders }}
+
+    union
+
+    select
+        refunds.tenant_id,
+        {{ local_date('refunds.created_at', 'tenants.timezone') }} as sales_date
+    from {{ change_log(ref('fct_refunds')) }} as refunds
+    inner join tenants
+        on refunds.tenant_id = tenants.tenant_id
+
+    union
+
+    select
+        refunds.tenant_id,
+        {{ local_date('refunds.created_at', 'tenants.timezone') }} as sales_date
+    from {{ ref('fct_refunds') }} as refunds
+    inner join tenants
+        on refunds.tenant_id = tenants.tenant_id
+    where exists (
+        select 1
+        from {{ changed_orders }} as changed
+        where changed.tenant_id = refunds.tenant_id
+            and changed.order_id = refunds.order_id
+    )
+
+    union
+
+    select held.tenant_id, held.sales_date
+    from {{ this }} as held
+    left join tenants
+        on held.tenant_id = tenants.tenant_id
+    where tenants.tenant_id is null
+        or held.currency <> tenants.currency
+        or held.tenant_id in (
+            select changed.tenant_id
+            from {{ changed_orders }} as changed
+            inner join tenants as current_tenants
+                on changed.tenant_id = current_tenants.tenant_id
+            where changed.timezone <> current_tenants.timezone
+        )
+    {%- else %}
+    select tenant_id, sales_date from all_orders
+
+    union
+
+    select tenant_id, sales_date from all_refunds
+
+    union
+
+    select tenant_id, sales_date from {{ this }}
+    {%- endif %}
+{%- endmacro %}
+
+
+{#-
+  The inputs of an incremental sales mart: `orders` and `refunds` of the days it recomputes
+  (all of them in a full run), after `affected_days` in an incremental one.
+-#}
+{% macro sales_inputs() -%}
+{%- if is_incremental() -%}
+affected_days as (
+    {{ sales_affected_days() }}
+),
+
+-- `exists` rather than joins: the affected days are the side to hash.
+orders as (
+    select *
+    from all_orders
+    where exists (
+        select 1
+        from affected_days
+        where all_orders.tenant_id = affected_days.tenant_id
+            and all_orders.sales_date = affected_days.sales_date
+    )
+),
+
+refunds as (
+    select *
+    from all_refunds
+    where exists (
+        select 1
+        from affected_days
+        where all_refunds.tenant_id = affected_days.tenant_id
+            and all_refunds.sales_date = affected_days.sales_date
+    )
+),
+{%- else -%}
+orders as (
+    select * from all_orders
+),
+
+refunds as (
+    select * from all_refunds
+),
+{%- endif %}
+{%- endmacro %}
+
+
+{#-
+  The final select of a sales mart. Incremental runs replace whole days (unique key tenant_id,
+  sales_date): the recomputed rows, plus a tombstone for each affected day left without any.
+-#}
+{% macro sales_output() -%}
+{%- if is_incremental() %}
+select *, false as is_deleted
+from final
+
+union all by name
+
+select
+    affected_days.tenant_id,
+    affected_days.sales_date,
+    true as is_deleted
+from affected_days
+where not exists (
+    select 1
+    from final
+    where final.tenant_id = affected_days.tenant_id
+        and final.sales_date = affected_days.sales_date
+)
+{%- else %}
+select * from final
+{%- endif %}
+{%- endmacro %}

@@ -87,7 +87,12 @@ def dbt_environment(settings: Settings, extra: Mapping[str, str] | None = None) 
 
 
 def published_marts(manifest: Mapping[str, Any]) -> list[MartSpec]:
-    """Return the models marked ``meta.publish`` as marts to publish, keyed as dbt declares."""
+    """Return the models marked ``meta.publish`` as marts to publish, keyed as dbt declares.
+
+    A model's ``meta.period_column`` (a date or timestamp column) splits each tenant's rows into
+    one file per ``meta.period`` (month, the default, or year) of it: for marts that grow at
+    the recent end, so that new data rewrites the current period's file and links the others.
+    """
     specs = []
     for node in manifest["nodes"].values():
         config = node.get("config", {})
@@ -95,7 +100,12 @@ def published_marts(manifest: Mapping[str, Any]) -> list[MartSpec]:
             continue
         name = node.get("alias") or node["name"]
         relation = f"{quote(node['schema'])}.{quote(name)}"
-        specs.append(MartSpec(name=name, relation=relation, key=mart_key(config)))
+        meta = config.get("meta", {})
+        column = meta.get("period_column")
+        if column is not None and not _COLUMN.match(str(column)):
+            raise ValueError(f"model {name!r}: meta.period_column {column!r} is not a column name")
+        period = meta.get("period", "month")
+        specs.append(MartSpec(name, relation, mart_key(config), column, period))
     return sorted(specs, key=lambda spec: spec.name)
 
 

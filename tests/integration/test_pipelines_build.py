@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -193,6 +194,22 @@ def test_full_build_publishes_every_mart_for_every_tenant(warehouse):
     assert snapshot.manifest["build"]["full_refresh"] is True
 
 
+def test_marts_split_by_period_as_their_models_declare(warehouse):
+    snapshot = warehouse.first.snapshot
+    tenant_id = next(iter(warehouse.tenant_ids.values()))
+    files = {
+        mart: sorted(p.name for p in (snapshot.path / mart / f"tenant_id={tenant_id}").iterdir())
+        for mart in ("fct_orders", "mart_price_history", "dim_products")
+    }
+    # `tiny` holds 180 days up to 2026-10-31: one year, several months.
+    assert files["fct_orders"] == ["part-2026.parquet"]
+    assert len(files["mart_price_history"]) >= 6
+    assert all(re.fullmatch(r"part-2026-\d\d\.parquet", n) for n in files["mart_price_history"])
+    assert files["dim_products"] == ["part-00000.parquet"]
+    entry = snapshot.manifest["marts"]["fct_order_items"]
+    assert (entry["period_column"], entry["period"]) == ("order_created_at", "year")
+
+
 def test_watermark_is_the_newest_raw_row_the_build_read(warehouse):
     state = read_state(warehouse.settings.warehouse_file.parent)
     assert warehouse.first.snapshot.watermark == state.watermark
@@ -235,8 +252,8 @@ def test_incremental_equals_full_refresh_byte_for_byte(rebuilt):
     assert incremental.manifest["marts"] == full.manifest["marts"]
     assert digests(incremental.path) == digests(full.path)
     # Unchanged tenants' files were linked, not written; the full refresh wrote every file.
-    assert incremental.manifest["reused_partitions"] > 0
-    assert full.manifest["reused_partitions"] == 0
+    assert incremental.manifest["reused_files"] > 0
+    assert full.manifest["reused_files"] == 0
 
 
 def test_an_incremental_build_tests_what_it_wrote_and_a_full_refresh_everything(rebuilt):

@@ -170,7 +170,7 @@ def test_partitions_are_sorted_by_key_in_small_row_groups(tmp_path, var_dir, mon
 def test_same_build_publishes_identical_bytes(build_db, var_dir):
     first = publish(build_db, var_dir, watermark=None)
     second = publish(build_db, var_dir, watermark=None, reuse=False)
-    assert second.manifest["reused_partitions"] == 0
+    assert second.manifest["reused_files"] == 0
     assert first.build_id != second.build_id
     assert file_digests(first.path) == file_digests(second.path)
     assert len(file_digests(first.path)) == 6  # 2 tenants x 2 marts + 2 schema files
@@ -178,7 +178,7 @@ def test_same_build_publishes_identical_bytes(build_db, var_dir):
 
 def test_mart_key_must_exist_and_rows_need_a_tenant(tmp_path, var_dir):
     db = make_build_db(tmp_path / "b.duckdb", {1: 3})
-    with pytest.raises(ValueError, match="key columns"):
+    with pytest.raises(ValueError, match="key or period columns"):
         publish(
             db,
             var_dir,
@@ -291,7 +291,7 @@ def test_unchanged_partitions_are_linked_from_the_previous_snapshot(tmp_path, va
         con.execute("insert into main_marts.fct_orders values (2, 'extra', 5, null)")
     second = publish(db, var_dir, watermark=None, retention=Retention(keep=1, grace_seconds=0))
     # fct_orders of tenant 1, and mart_sales_daily of both (not rebuilt by this insert)
-    assert second.manifest["reused_partitions"] == 3
+    assert second.manifest["reused_files"] == 3
     assert inode(second, "fct_orders", 1) == before[1]
     assert inode(second, "fct_orders", 2) != before[2]
     assert second.rows("fct_orders", 2) == 31
@@ -304,9 +304,117 @@ def test_unchanged_partitions_are_linked_from_the_previous_snapshot(tmp_path, va
 def test_changed_schema_or_full_refresh_writes_everything_again(tmp_path, var_dir):
     db = make_build_db(tmp_path / "b.duckdb", {1: 5, 2: 3})
     publish(db, var_dir, watermark=None)
-    assert publish(db, var_dir, watermark=None, reuse=False).manifest["reused_partitions"] == 0
+    assert publish(db, var_dir, watermark=None, reuse=False).manifest["reused_files"] == 0
     with duckdb.connect(str(db)) as con:
         con.execute("alter table main_marts.fct_orders add column channel varchar")
     third = publish(db, var_dir, watermark=None)
-    assert third.manifest["reused_partitions"] == 2  # mart_sales_daily only
+    assert third.manifest["reused_files"] == 2  # mart_sales_daily only
     assert "channel" in {c["name"] for c in third.columns("fct_orders")}
+
+
+def make_dated_db(path: Path, orders_per_tenant: dict[int, int]) -> Path:
+    """A build database whose orders carry a creation time spread over three months (and nulls)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists main_marts")
+        con.execute(
+            "create or replace table main_marts.fct_orders "
+            "(tenant_id bigint, order_id varchar, created_at timestamp, total_minor bigint)"
+        )
+        for tenant_id, count in orders_per_tenant.items():
+            con.execute(
+                "insert into main_marts.fct_orders select $1, 'o' || lpad((i * 7919 % $2)::varchar,"
+                " 6, '0'), case when i % 10 = 9 then null else timestamp '2026-08-31 23:00:00' "
+                "+ to_hours(i * 24 * 61 // $2) end, i * 37 % 1000 from range($2) t(i)",
+                [tenant_id, count],
+            )
+    return path
+
+
+MONTHLY = [MartSpec("fct_orders", "main_marts.fct_orders", ("order_id",), "created_at")]
+MONTH_FILES = [
+    "part-2026-08.parquet",
+    "part-2026-09.parquet",
+    "part-2026-10.parquet",
+    "part-undated.parquet",
+]
+
+
+def test_a_mart_split_by_month_gets_one_sorted_file_per_month(tmp_path, var_dir):
+    db = make_dated_db(tmp_path / "b.duckdb", {1: 300, 2: 40})
+    snapshot = publish(db, var_dir, watermark=None, marts=MONTHLY)
+    folder = snapshot.path / "fct_orders" / "tenant_id=1"
+    assert sorted(p.name for p in folder.iterdir()) == MONTH_FILES
+    for file in folder.iterdir():
+        rows = duckdb.sql(
+            f"select order_id, strftime(created_at, '%Y-%m') from read_parquet('{file}')"
+        ).fetchall()
+        months = {month or "undated" for _, month in rows}
+        assert [f"part-{m}.parquet" for m in months] == [file.name]
+        assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    assert count(mart_glob(snapshot, "fct_orders", 1)) == 300 == snapshot.rows("fct_orders", 1)
+    entry = snapshot.manifest["marts"]["fct_orders"]
+    assert (entry["period_column"], entry["period"]) == ("created_at", "month")
+    assert sorted(entry["fingerprints"]["1"]) == MONTH_FILES
+
+
+def test_new_rows_rewrite_their_month_and_link_the_others(tmp_path, var_dir):
+    db = make_dated_db(tmp_path / "b.duckdb", {1: 300, 2: 40})
+    first = publish(db, var_dir, watermark=None, marts=MONTHLY)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "insert into main_marts.fct_orders values (1, 'new', '2026-10-30 10:00', 5), "
+            "(1, 'newer', '2026-11-01 00:00', 6)"
+        )
+    second = publish(db, var_dir, watermark=None, marts=MONTHLY)
+    old, new = (s.path / "fct_orders" / "tenant_id=1" for s in (first, second))
+    inodes = {p.name: p.stat().st_ino for p in old.iterdir()}
+    same = {p.name for p in new.iterdir() if p.stat().st_ino == inodes.get(p.name)}
+    assert same == {"part-2026-08.parquet", "part-2026-09.parquet", "part-undated.parquet"}
+    assert sorted(p.name for p in new.iterdir()) == sorted([*MONTH_FILES, "part-2026-11.parquet"])
+    assert second.manifest["reused_files"] == 3 + 4  # tenant 2 did not change at all
+    assert count(mart_glob(second, "fct_orders", 1)) == 302
+    # The same rows published from scratch give the same bytes, whichever way each was written.
+    fresh = publish(db, tmp_path / "other", watermark=None, marts=MONTHLY, reuse=False)
+    assert fresh.manifest["reused_files"] == 0
+    assert file_digests(fresh.path) == file_digests(second.path)
+
+
+def test_a_mart_split_by_year_gets_one_file_per_year(tmp_path, var_dir):
+    db = make_dated_db(tmp_path / "b.duckdb", {1: 300})
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into main_marts.fct_orders values (1, 'next', '2027-01-02', 5)")
+    spec = MartSpec("fct_orders", "main_marts.fct_orders", ("order_id",), "created_at", "year")
+    snapshot = publish(db, var_dir, watermark=None, marts=[spec])
+    folder = snapshot.path / "fct_orders" / "tenant_id=1"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["part-2026.parquet", "part-2027.parquet", "part-undated.parquet"]
+    assert count(str(folder / "part-2027.parquet")) == 1
+    assert count(mart_glob(snapshot, "fct_orders", 1)) == 301
+
+
+def test_a_period_column_must_exist_and_a_period_be_known(tmp_path, var_dir):
+    db = make_dated_db(tmp_path / "b.duckdb", {1: 3})
+    spec = MartSpec("fct_orders", "main_marts.fct_orders", ("order_id",), "placed_at")
+    with pytest.raises(ValueError, match="period columns"):
+        publish(db, var_dir, watermark=None, marts=[spec])
+    weekly = MartSpec("fct_orders", "main_marts.fct_orders", ("order_id",), "created_at", "week")
+    with pytest.raises(ValueError, match="period 'week'"):
+        publish(db, var_dir, watermark=None, marts=[weekly])
+    assert current_build_id(var_dir) is None
+
+
+def test_bytes_depend_on_the_rows_not_on_rows_deleted_before(tmp_path):
+    # An incremental build's table once held a row with a null that a full refresh never saw.
+    kept = "(1, 'a', 10, 'x'), (1, 'b', 20, 'y')"
+    edited = tmp_path / "edited.duckdb"
+    make_build_db(edited, {})
+    with duckdb.connect(str(edited)) as con:
+        con.execute(f"insert into main_marts.fct_orders values {kept}, (1, 'c', 30, null)")
+        con.execute("delete from main_marts.fct_orders where order_id = 'c'")
+    fresh = make_build_db(tmp_path / "fresh.duckdb", {})
+    with duckdb.connect(str(fresh)) as con:
+        con.execute(f"insert into main_marts.fct_orders values {kept}")
+    spec = [MartSpec("fct_orders", "main_marts.fct_orders", ("order_id",))]
+    one = publish(edited, tmp_path / "one", watermark=None, marts=spec)
+    two = publish(fresh, tmp_path / "two", watermark=None, marts=spec)
+    assert file_digests(one.path) == file_digests(two.path)

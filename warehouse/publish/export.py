@@ -1,20 +1,26 @@
 """Export mart tables from the build database as tenant-partitioned, key-sorted Parquet.
 
-Each tenant's rows of a mart go to one file of their own, sorted by the mart's key and then by
-every other column. A total order plus DuckDB's single-file writer makes the bytes a function of
-the rows alone, which is what lets an incremental build be compared with a full refresh file by
-file. Small row groups keep min/max statistics tight, so a point lookup on the key reads little.
+Each tenant's rows of a mart go to a folder of their own: one file, or for a mart that names a
+``period_column`` one file per calendar month or year (UTC) of that column, so that new orders
+rewrite the current period's file and not the tenant's whole history (a read of the partition
+opens every file, hence years for the facts the API reads). Each file is sorted by the mart's
+key and then by every other column. A total order plus DuckDB's single-file writer makes the
+bytes a function of the rows alone, which is what lets an incremental build be compared with a
+full refresh file by file. Small row groups keep min/max statistics tight, so a point lookup on
+the key reads little.
 
-A tenant partition whose rows did not change since the previous snapshot is not written again:
-its file is hard-linked from there. "Did not change" is decided by a fingerprint (row count and
-two aggregates of row hashes) that costs a scan, about a twentieth of an export.
+A file whose rows did not change since the previous snapshot is not written again: it is
+hard-linked from there. "Did not change" is decided by a fingerprint per file (row count and two
+aggregates of row hashes) that costs a scan, about a twentieth of an export.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,9 @@ from warehouse.publish.layout import PART_FILE, check_mart_name, empty_file, par
 MART_PREFIXES = ("fct_", "dim_", "mart_")
 ROW_GROUP_ROWS = 16_384
 TENANT_COLUMN = "tenant_id"
+PERIODS = ("month", "year")
+# Changed files holding up to this many rows in all are gathered in one scan of their mart.
+GATHER_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -34,17 +43,21 @@ class MartSpec:
     name: str
     relation: str  # a quoted, fully qualified relation name in the build database
     key: tuple[str, ...] = ()
+    period_column: str | None = None  # a date or timestamp column: one file per period of it
+    period: str = "month"  # or "year"
 
 
 @dataclass
 class MartExport:
-    """What was written for one mart: its schema, rows and fingerprint per tenant."""
+    """What was written for one mart: its schema, and per tenant its rows and file fingerprints."""
 
     columns: list[dict[str, str]]
     key: list[str]
+    period_column: str | None = None
+    period: str = "month"
     tenants: dict[int, int] = field(default_factory=dict)
-    fingerprints: dict[int, str] = field(default_factory=dict)
-    reused: int = 0  # partitions linked from the previous snapshot
+    fingerprints: dict[int, dict[str, str]] = field(default_factory=dict)
+    reused: int = 0  # files linked from the previous snapshot
 
     @property
     def rows(self) -> int:
@@ -54,11 +67,13 @@ class MartExport:
         """Return the manifest entry for this mart."""
         return {
             "key": self.key,
+            "period_column": self.period_column,
+            "period": self.period if self.period_column else None,
             "columns": self.columns,
             "format": export_format(),
             "rows": self.rows,
             "tenants": {str(t): n for t, n in sorted(self.tenants.items())},
-            "fingerprints": {str(t): f for t, f in sorted(self.fingerprints.items())},
+            "fingerprints": {str(t): dict(sorted(f.items())) for t, f in self.fingerprints.items()},
         }
 
 
@@ -72,7 +87,7 @@ class Previous:
 
 def export_format() -> str:
     """Return what besides the rows decides a file's bytes (a change means no reuse)."""
-    return f"duckdb-{duckdb.__version__}/zstd/{ROW_GROUP_ROWS}"
+    return f"duckdb-{duckdb.__version__}/zstd/{ROW_GROUP_ROWS}/files-v2"
 
 
 def quote(identifier: str) -> str:
@@ -107,22 +122,27 @@ def export_mart(
     names = [c["name"] for c in columns]
     if TENANT_COLUMN not in names:
         raise ValueError(f"mart {spec.name!r} has no {TENANT_COLUMN} column")
-    missing = [k for k in spec.key if k not in names]
+    missing = [k for k in (*spec.key, *filter(None, [spec.period_column])) if k not in names]
     if missing:
-        raise ValueError(f"mart {spec.name!r} key columns {missing} do not exist")
+        raise ValueError(f"mart {spec.name!r} key or period columns {missing} do not exist")
+    if spec.period not in PERIODS:
+        raise ValueError(f"mart {spec.name!r}: period {spec.period!r} is not one of {PERIODS}")
     order = ", ".join(quote(c) for c in _sort_columns(spec.key, names))
-    result = MartExport(columns=columns, key=list(spec.key))
+    result = MartExport(columns, list(spec.key), spec.period_column, spec.period)
     earlier = _comparable(previous, spec.name, result)
-    for tenant_id, (rows, fingerprint) in _fingerprints(con, spec).items():
-        target = partition_dir(snapshot, spec.name, tenant_id) / PART_FILE
-        target.parent.mkdir(parents=True)
-        result.fingerprints[tenant_id] = fingerprint
-        if earlier and _link_unchanged(earlier, spec.name, tenant_id, fingerprint, target):
-            result.tenants[tenant_id] = rows
-            result.reused += 1
-            continue
-        query = f"select * from {spec.relation} where {TENANT_COLUMN} = $1 order by {order}"
-        result.tenants[tenant_id] = _copy(con, query, [tenant_id], target)
+    changed: dict[int, list[PartFile]] = {}
+    for tenant_id, files in _fingerprints(con, spec).items():
+        folder = partition_dir(snapshot, spec.name, tenant_id)
+        folder.mkdir(parents=True)
+        result.tenants[tenant_id] = sum(file.rows for file in files)
+        result.fingerprints[tenant_id] = {file.name: file.fingerprint for file in files}
+        changed[tenant_id] = [
+            file
+            for file in files
+            if not _link_unchanged(earlier, spec.name, tenant_id, file, folder)
+        ]
+        result.reused += len(files) - len(changed[tenant_id])
+    _write_changed(con, spec, changed, order, partial(partition_dir, snapshot, spec.name))
     schema_only = empty_file(snapshot, spec.name)
     schema_only.parent.mkdir(parents=True, exist_ok=True)
     _copy(con, f"select * from {spec.relation} where false", [], schema_only)
@@ -143,22 +163,28 @@ def export_marts(
 
 
 def _comparable(previous: Previous | None, mart: str, current: MartExport) -> Previous | None:
-    # Reuse only files written with the same columns, sort key and writer.
+    # Reuse only files written with the same columns, sort key, file split and writer.
     entry = previous.manifest.get("marts", {}).get(mart) if previous else None
     if entry is None:
         return None
-    shape = (entry["columns"], entry["key"], entry.get("format"))
-    return previous if shape == (current.columns, current.key, export_format()) else None
+    current_entry = current.as_manifest()
+    fields = ("columns", "key", "period_column", "period", "format")
+    shape = tuple(entry.get(name) for name in fields)
+    wanted = tuple(current_entry[name] for name in fields)
+    return previous if shape == wanted else None
 
 
 def _link_unchanged(
-    previous: Previous, mart: str, tenant_id: int, fingerprint: str, target: Path
+    previous: Previous | None, mart: str, tenant_id: int, file: PartFile, folder: Path
 ) -> bool:
+    # Link the file from ``previous`` if its rows are the same there.
+    if previous is None:
+        return False
     entry = previous.manifest["marts"][mart]
-    if entry.get("fingerprints", {}).get(str(tenant_id)) != fingerprint:
+    if entry.get("fingerprints", {}).get(str(tenant_id), {}).get(file.name) != file.fingerprint:
         return False
     try:
-        os.link(partition_dir(previous.path, mart, tenant_id) / PART_FILE, target)
+        os.link(partition_dir(previous.path, mart, tenant_id) / file.name, folder / file.name)
     except OSError:  # gone, or another file system: write it instead
         return False
     return True
@@ -169,18 +195,146 @@ def _sort_columns(key: Sequence[str], names: Sequence[str]) -> list[str]:
     return [*key, *(n for n in names if n not in key)]
 
 
-def _fingerprints(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> dict[int, tuple[int, str]]:
-    # Sum and xor of 64-bit row hashes plus the count: an accidental match is out of reach.
+@dataclass(frozen=True)
+class PartFile:
+    """One file of a tenant's partition: the period it holds, its rows and fingerprint."""
+
+    start: date | None  # the period's first day; None: rows without one, or an unsplit mart's
+    rows: int
+    fingerprint: str
+    period: str | None  # "month" or "year"; None: the mart is not split
+
+    @property
+    def name(self) -> str:
+        if self.period is None:
+            return PART_FILE
+        if self.start is None:
+            return "part-undated.parquet"
+        label = f"{self.start:%Y-%m}" if self.period == "month" else f"{self.start:%Y}"
+        return f"part-{label}.parquet"
+
+
+def _period_sql(spec: MartSpec) -> str:
+    # The start of a row's period (the connection's TimeZone is UTC); a constant when unsplit.
+    if spec.period_column is None:
+        return "null::date"
+    return f"date_trunc('{spec.period}', {quote(spec.period_column)})"
+
+
+def _fingerprints(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> dict[int, list[PartFile]]:
+    # Per tenant and file: the count, and the sum and xor of 64-bit row hashes (an accidental
+    # match is out of reach).
     rows = con.execute(
-        f"select {quote(TENANT_COLUMN)}, count(*), sum(hash(t)::hugeint), bit_xor(hash(t)) "
-        f"from {spec.relation} as t group by 1 order by 1"
+        f"select {quote(TENANT_COLUMN)}, {_period_sql(spec)}, count(*), "
+        f"sum(hash(t)::hugeint), bit_xor(hash(t)) from {spec.relation} as t "
+        "group by all order by 1, 2"
     ).fetchall()
     if any(tenant is None for tenant, *_ in rows):
         raise ValueError(f"mart {spec.name!r} has rows without a {TENANT_COLUMN}")
-    return {int(t): (int(n), f"{n}:{total}:{xor}") for t, n, total, xor in rows}
+    found: dict[int, list[PartFile]] = {}
+    period = spec.period if spec.period_column else None
+    for tenant, start, n, total, xor in rows:
+        file = PartFile(start, int(n), f"{n}:{total}:{xor}", period)
+        found.setdefault(int(tenant), []).append(file)
+    return found
 
 
-def _copy(con: duckdb.DuckDBPyConnection, query: str, params: list, target: Path) -> int:
+def _write_changed(
+    con: duckdb.DuckDBPyConnection,
+    spec: MartSpec,
+    changed: Mapping[int, Sequence[PartFile]],
+    order: str,
+    folder_of: Callable[[int], Path],
+) -> None:
+    """Write the ``changed`` files of each tenant, gathering their rows first.
+
+    Each file reads its rows from a temporary table rather than the mart: one scan of the mart
+    gathers every changed file's rows when they are few (an incremental build: this period's
+    files), else one scan per tenant gathers that tenant's (a full refresh). A file then reads
+    only its stretch of the gathered rows, ordered by tenant and period.
+    """
+    changed = {tenant_id: files for tenant_id, files in changed.items() if files}
+    total = sum(file.rows for files in changed.values() for file in files)
+    batches = [changed] if total <= GATHER_ROWS else [{t: f} for t, f in changed.items()]
+    for batch in batches:
+        if not batch:
+            continue
+        _gather(con, spec, batch)
+        try:
+            for tenant_id, files in batch.items():
+                for file in files:
+                    rows, start = _rows_of(spec, file)
+                    query = _optional_columns(
+                        f"select * from publish_rows where {quote(TENANT_COLUMN)} = $tenant "
+                        f"and {rows}",
+                        order,
+                    )
+                    _copy(
+                        con, query, {"tenant": tenant_id, **start}, folder_of(tenant_id) / file.name
+                    )
+        finally:
+            con.execute("drop table if exists publish_rows")
+            con.execute("drop table if exists publish_files")
+
+
+def _gather(
+    con: duckdb.DuckDBPyConnection, spec: MartSpec, files: Mapping[int, Sequence[PartFile]]
+) -> None:
+    # The rows of ``files`` into temp table publish_rows, ordered by tenant and period so each
+    # file's rows lie together. One tenant's files (a full refresh): all its rows.
+    column = spec.period_column
+    order = quote(TENANT_COLUMN) + (f", {quote(column)}" if column else "")
+    if len(files) == 1:
+        (tenant_id,) = files
+        con.execute(
+            f"create or replace temp table publish_rows as select * from {spec.relation} "
+            f"where {quote(TENANT_COLUMN)} = $tenant order by {order}",
+            {"tenant": tenant_id},
+        )
+        return
+    con.execute("create or replace temp table publish_files (tenant_id bigint, start timestamp)")
+    con.executemany(
+        "insert into publish_files values (?, ?)",
+        [(tenant_id, file.start) for tenant_id, batch in files.items() for file in batch],
+    )
+    con.execute(
+        f"create or replace temp table publish_rows as select * from {spec.relation} as t "
+        f"where exists (select 1 from publish_files as f where f.tenant_id = "
+        f"t.{quote(TENANT_COLUMN)} and f.start is not distinct from {_period_sql(spec)}) "
+        f"order by {order}"
+    )
+
+
+def _rows_of(spec: MartSpec, file: PartFile) -> tuple[str, dict[str, date]]:
+    # The condition that selects a file's rows, and its parameter: a range on the period
+    # column, which row-group statistics can skip by (new rows sit together at a table's end).
+    if spec.period_column is None:
+        return "true", {}
+    column = quote(spec.period_column)
+    if file.start is None:
+        return f"{column} is null", {}
+    upper = f"$start + interval 1 {spec.period}"
+    return f"{column} >= $start and {column} < {upper}", {"start": file.start}
+
+
+def _optional_columns(query: str, order: str) -> str:
+    """Return ``query`` sorted by ``order``, read so that every column is nullable.
+
+    DuckDB writes a Parquet column as REQUIRED rather than OPTIONAL when the statistics of what
+    it reads say the column holds no null, and a table's statistics also remember the nulls of
+    rows deleted since: an incremental build's tables hold such rows, a full refresh's do not.
+    Read as the outer side of a join, every column may be null, so every file's columns are
+    OPTIONAL whatever the tables' history, and the bytes stay a function of the rows.
+    """
+    return (
+        f"select file_rows.* from (select 1 as publish_one) as one "
+        f"left join ({query}) as file_rows on true order by {order}"
+    )
+
+
+def _copy(
+    con: duckdb.DuckDBPyConnection, query: str, params: Mapping[str, Any] | list, target: Path
+) -> int:
     path = str(target).replace("'", "''")
     options = f"format parquet, compression zstd, row_group_size {ROW_GROUP_ROWS}"
     (count,) = con.execute(f"copy ({query}) to '{path}' ({options})", params).fetchone()

@@ -6,7 +6,10 @@
 <var_dir>/marts/snapshots/<build_id>/        one immutable snapshot:
     manifest.json
     _empty/<mart>.parquet                    zero rows, the mart's schema
-    <mart>/tenant_id=<id>/part-00000.parquet
+    <mart>/tenant_id=<id>/part-00000.parquet   one file of the tenant's rows, or, for a mart
+                                             split by period, part-<YYYY-MM>.parquet per month
+                                             or part-<YYYY>.parquet per year (and
+                                             part-undated.parquet for rows without one)
 <var_dir>/marts/snapshots/.staging-<build_id>/  a snapshot being written (never read)
 <var_dir>/marts/answers/<build_id>/          API answers computed from that snapshot, shared by
                                              the node's workers (warehouse.marts.answers)

@@ -98,6 +98,7 @@ def _stage(
     staging.mkdir()
     try:
         with duckdb.connect(str(build_db), read_only=True) as con:
+            con.execute("set TimeZone = 'UTC'")  # periods of timestamps, for files split by one
             specs = discover_marts(con) if marts is None else marts
             exports = export_marts(con, specs, staging, previous)
         manifest = manifest_of(exports)
@@ -124,7 +125,7 @@ def build_manifest(
         "watermark": _instant("watermark", watermark),
         "tail_from": _instant("tail_from", tail_from),
         "build": dict(info or {}),
-        "reused_partitions": sum(export.reused for export in exports.values()),
+        "reused_files": sum(export.reused for export in exports.values()),
         "marts": {name: export.as_manifest() for name, export in sorted(exports.items())},
     }
 

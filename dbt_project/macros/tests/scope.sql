@@ -33,7 +33,7 @@
 {%- endmacro %}
 
 
-{#- `_ingested_at > <SHOPLAKE_TESTS_SINCE>` for an incremental model, else nothing. -#}
+{#- `_ingested_at > <SHOPLAKE_TESTS_SINCE>` for an incremental model with it, else nothing. -#}
 {% macro rows_written_since(relation) -%}
     {%- set since = env_var('SHOPLAKE_TESTS_SINCE', '') if execute else '' -%}
     {%- if not since or not is_incremental_model(relation) -%}
@@ -45,13 +45,18 @@
 {%- endmacro %}
 
 
-{#- Whether `relation` is an incremental model of this project. -#}
+{#-
+  Whether `relation` is an incremental model of this project whose rows carry `_ingested_at`.
+  An incremental model without it (`meta.test_all_rows`: the orders and sales recomputed by
+  customer or day from change logs) is tested whole.
+-#}
 {% macro is_incremental_model(relation) -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model'
             and (node.alias or node.name) == relation.identifier
             and node.schema == relation.schema -%}
-            {%- do return(node.config.materialized == 'incremental') -%}
+            {%- do return(node.config.materialized == 'incremental'
+                and not node.config.meta.get('test_all_rows')) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- do return(false) -%}

@@ -1,26 +1,96 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'order_id'],
+    meta={'record_changes': true, 'test_all_rows': true},
+) }}
 
 -- A table, not a view: seven marts and their tests read it, and it joins every order line.
 -- Orders in their tenant's calendar, with the per-order sums every sales and customer mart
 -- needs. `counts_in_sales`: paid, and in the tenant's reporting currency (marts never add up
 -- amounts of two currencies).
-with orders as (
-    select * from {{ ref('fct_orders') }}
-),
-
-tenants as (
+-- Incremental by customer: `is_first_order` depends on all of a customer's orders, so a run
+-- recomputes every order of each customer an order fct_orders replaced belongs or belonged to,
+-- the replaced orders themselves (guest orders have no customer), and every order of a tenant
+-- whose zone, currency or high-value threshold changed (rows keep the settings they were
+-- computed with). An order gone from fct_orders leaves a tombstone. Lines change only with their
+-- order (fct_order_items' unit of change), so fct_orders' change log names them too. The rows
+-- this replaced and inserted stay in `int_orders__localized__changes` for the sales marts.
+with tenants as (
     select * from {{ ref('stg_control__tenants') }}
 ),
 
+{% if is_incremental() -%}
+changed_orders as (
+    {%- if change_log_usable() %}
+    select tenant_id, order_id, customer_id from {{ change_log(ref('fct_orders')) }}
+    {%- else %}
+    -- After a failed build the change log is incomplete: every order, held or current.
+    select tenant_id, order_id, customer_id from {{ ref('fct_orders') }}
+
+    union
+
+    select tenant_id, order_id, customer_id from {{ this }}
+    {%- endif %}
+
+    union
+
+    select held.tenant_id, held.order_id, held.customer_id
+    from {{ this }} as held
+    left join tenants
+        on held.tenant_id = tenants.tenant_id
+    where tenants.tenant_id is null
+        or held.timezone <> tenants.timezone
+        or held.reporting_currency <> tenants.currency
+        or held.high_value_order_minor <> tenants.high_value_order_minor
+),
+
+changed_customers as (
+    select distinct tenant_id, customer_id
+    from changed_orders
+    where customer_id is not null
+),
+
+-- `exists` rather than joins: the changed sets are the sides to hash.
+orders as (
+    select orders.*
+    from {{ ref('fct_orders') }} as orders
+    where exists (
+        select 1
+        from changed_orders
+        where orders.tenant_id = changed_orders.tenant_id
+            and orders.order_id = changed_orders.order_id
+    )
+    or exists (
+        select 1
+        from changed_customers
+        where orders.tenant_id = changed_customers.tenant_id
+            and orders.customer_id = changed_customers.customer_id
+    )
+),
+{%- else %}
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+{%- endif %}
+
 line_totals as (
     select
-        tenant_id,
-        order_id,
-        {{ int_sum('quantity') }} as units,
-        {{ int_sum('line_gross_minor') }} as gross_minor,
-        {{ int_sum('discount_minor') }} as line_discount_minor
-    from {{ ref('fct_order_items') }}
-    group by tenant_id, order_id
+        items.tenant_id,
+        items.order_id,
+        {{ int_sum('items.quantity') }} as units,
+        {{ int_sum('items.line_gross_minor') }} as gross_minor,
+        {{ int_sum('items.discount_minor') }} as line_discount_minor
+    from {{ ref('fct_order_items') }} as items
+    {%- if is_incremental() %}
+    where exists (
+        select 1
+        from orders
+        where items.tenant_id = orders.tenant_id
+            and items.order_id = orders.order_id
+    )
+    {%- endif %}
+    group by items.tenant_id, items.order_id
 ),
 
 localized as (
@@ -45,7 +115,11 @@ localized as (
         -- timestamps
         orders.created_at,
         {{ to_local_timestamp('orders.created_at', 'tenants.timezone') }} as created_local_at,
-        {{ local_date('orders.created_at', 'tenants.timezone') }} as created_date
+        {{ local_date('orders.created_at', 'tenants.timezone') }} as created_date,
+        -- the tenant settings the row was computed with
+        tenants.timezone,
+        tenants.currency as reporting_currency,
+        tenants.high_value_order_minor
     from orders
     inner join tenants
         on orders.tenant_id = tenants.tenant_id
@@ -71,11 +145,29 @@ first_orders as (
 final as (
     select
         localized.*,
-        coalesce(first_orders.is_first_order, false) as is_first_order
+        coalesce(first_orders.is_first_order, false) as is_first_order,
+        false as is_deleted
     from localized
     left join first_orders
         on localized.tenant_id = first_orders.tenant_id
         and localized.order_id = first_orders.order_id
+    {%- if is_incremental() %}
+
+    -- Orders gone from fct_orders, or of a tenant gone from the control plane.
+    union all by name
+
+    select
+        changed_orders.tenant_id,
+        changed_orders.order_id,
+        true as is_deleted
+    from changed_orders
+    where not exists (
+        select 1
+        from localized
+        where localized.tenant_id = changed_orders.tenant_id
+            and localized.order_id = changed_orders.order_id
+    )
+    {%- endif %}
 )
 
-select * from final
+{{ emit_changes('final') }}

@@ -59,7 +59,7 @@ def marts_snapshot(
             "watermark": snapshot.manifest["watermark"] or "",
             "path": dg.MetadataValue.path(str(snapshot.path)),
             "rows": dg.MetadataValue.json(rows),
-            "reused_partitions": snapshot.manifest["reused_partitions"],
+            "reused_files": snapshot.manifest["reused_files"],
         }
     )
 

@@ -7,8 +7,8 @@ manifest), and dbt's process-wide state (logging, DuckDB handles) never touches 
 Steps: generate `tiny` into <root>/lake and write the tenants export; land the first Stripe
 payments (payment_changes.py); first `dbt run` with the refunds withheld (an entity without
 files); land the second wave (changes.py, payment_changes.py) and change a tenant's settings;
-incremental
-`dbt build` (every data and unit test) into <root>/warehouse; `dbt run --full-refresh` into a
+incremental `dbt build` (every data and unit test) into <root>/warehouse; land a third wave (an
+order refunded days later deleted) and build incrementally again; `dbt run --full-refresh` into a
 fresh <root>/warehouse-full; the facts alone, bounded by the raw watermark taken before the
 changes, into <root>/warehouse-bounded. Writes <root>/summary.json.
 """
@@ -26,7 +26,7 @@ import polars as pl
 
 from ingestion.generator import generate, tenant_definitions
 from tests.integration.marts_reference import raw
-from tests.integration.marts_reference.changes import land_changes
+from tests.integration.marts_reference.changes import land_changes, land_third_wave
 from tests.integration.marts_reference.payment_changes import (
     choose_orders,
     land_first_payments,
@@ -44,6 +44,9 @@ CHANGE_LOG_READERS = {
     "marts.mart_stock_movements": ["tenant_id", "product_id", "variant_id", "movement_date"],
     "intermediate.int_sessions__summarized": ["tenant_id", "session_id"],
     "marts.mart_event_funnel": ["tenant_id", "funnel_date"],
+    "intermediate.int_orders__localized": ["tenant_id", "order_id"],
+    "marts.mart_sales_daily": ["tenant_id", "sales_date"],
+    "marts.mart_sales_hourly": ["tenant_id", "sales_hour"],
 }
 # Tenant ids as the control DB would give them, with a few settings overridden.
 TENANT_IDS = {"kaffeehaus-berlin": 11, "pacific-outfitters": 22, "tokyo-zakka": 33}
@@ -60,8 +63,12 @@ SETTINGS = {
     ),
     33: None,
 }
-# Changed before the incremental build: its price series must all be recomputed.
-FINAL_SETTINGS = {**SETTINGS, 33: json.dumps({"price_anomaly_threshold_pct": 10.0})}
+# Changed before the incremental build: its price series, and its orders and sales days (the
+# high-value threshold), must all be recomputed.
+FINAL_SETTINGS = {
+    **SETTINGS,
+    33: json.dumps({"price_anomaly_threshold_pct": 10.0, "high_value_order_minor": 2000}),
+}
 # 00:30 on 1 November in each tenant's zone (31 October in UTC for two of them).
 LOCAL_MIDNIGHT = {
     11: "2026-10-31T23:30:00+00:00",
@@ -158,6 +165,11 @@ def main(root: Path) -> None:
     write_tenants(p["incremental_db"].parent / "control" / "tenants.parquet", FINAL_SETTINGS)
     for tenant_id, orders in paid.items():
         land_second_payments(p["lake"], tenant_id, orders, touched[tenant_id]["deleted_order"])
+    dbt(["build"], p["incremental_db"], p["incremental_target"], reread="none")
+    # A third wave and build: an order whose refund counted on a later day is deleted.
+    for tenant_id in TENANT_IDS.values():
+        late = land_third_wave(p["lake"], tenant_id, touched[tenant_id])
+        touched[tenant_id]["deleted_late_refunded_order"] = late
     dbt(["build"], p["incremental_db"], p["incremental_target"], reread="none")
     # After a failed build the change logs are not trusted: models built from them recompute
     # everything incrementally, and must still end where the others do.

@@ -211,3 +211,28 @@ def _start_session_earlier(lake: Path, tenant_id: int) -> None:
               "customer_id": latest["customer_id"],
               "occurred_at": _stamp(latest["occurred_at"] - timedelta(days=2))}  # fmt: skip
     land(lake, tenant_id, "earlier-event", "event", [record])
+
+
+def land_third_wave(lake: Path, tenant_id: int, touched: dict[str, str]) -> str:
+    """Delete an order refunded days after it was placed (none the second wave touched).
+
+    Its refund does not change, yet stops counting on its own day: a build must find that day
+    through the order (landed after the second wave's build). Return the order's id.
+    """
+    mine = (pl.col("tenant_id") == tenant_id) & ~pl.col("id").is_in(list(touched.values()))
+    orders = raw.current(lake, "orders").filter(
+        mine & pl.col("status").is_in(["paid", "fulfilled", "refunded", "partially_refunded"])
+    )
+    refunds = raw.current(lake, "refunds").filter(
+        (pl.col("tenant_id") == tenant_id) & (pl.col("status") == "succeeded")
+    )
+    late = refunds.join(
+        orders.select(pl.col("id").alias("order_id"), pl.col("created_at").alias("placed_at")),
+        on="order_id",
+    ).filter(
+        (pl.col("created_at") - pl.col("placed_at") > timedelta(days=2))
+        & ~pl.col("order_id").is_in(list(touched.values()))
+    )
+    order_id = late.sort("order_id").get_column("order_id")[0]
+    delete(lake, tenant_id, "delete-late-refunded-order", "order", [order_id])
+    return order_id

@@ -1,4 +1,18 @@
-with orders as (
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'sales_date'],
+) }}
+
+-- depends_on: {{ ref('fct_refunds') }}
+
+-- Incremental by tenant-local day: the days a run touches are recomputed whole
+-- (macros/sales.sql, sales_affected_days).
+with tenants as (
+    select * from {{ ref('stg_control__tenants') }}
+),
+
+all_orders as (
     select
         *,
         created_date as sales_date
@@ -6,17 +20,15 @@ with orders as (
     where counts_in_sales
 ),
 
-refunds as (
+all_refunds as (
     select
         *,
         created_date as sales_date
     from {{ ref('int_refunds__localized') }}
 ),
 
-tenants as (
-    select * from {{ ref('stg_control__tenants') }}
-),
+{{ sales_inputs() }}
 
 {{ sales_rollup(['sales_date']) }}
 
-select * from final
+{{ sales_output() }}

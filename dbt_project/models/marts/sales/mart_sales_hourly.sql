@@ -1,6 +1,20 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'sales_date'],
+) }}
+
+-- depends_on: {{ ref('fct_refunds') }}
+
 -- Hours are wall-clock hours in the tenant's zone: on the night clocks go back, the repeated
 -- hour's sales share one row; on the night they go forward, the skipped hour has none.
-with orders as (
+-- Incremental by tenant-local day, like mart_sales_daily: a touched day's hours are all
+-- replaced (the strategy's key is the day; the mart's key stays tenant_id, sales_hour).
+with tenants as (
+    select * from {{ ref('stg_control__tenants') }}
+),
+
+all_orders as (
     select
         *,
         created_date as sales_date,
@@ -9,7 +23,7 @@ with orders as (
     where counts_in_sales
 ),
 
-refunds as (
+all_refunds as (
     select
         *,
         created_date as sales_date,
@@ -17,10 +31,8 @@ refunds as (
     from {{ ref('int_refunds__localized') }}
 ),
 
-tenants as (
-    select * from {{ ref('stg_control__tenants') }}
-),
+{{ sales_inputs() }}
 
 {{ sales_rollup(['sales_date', 'sales_hour']) }}
 
-select * from final
+{{ sales_output() }}
