@@ -47,6 +47,7 @@ bench: install  ## Run the benchmarks and print their figures
 	$(UV) run python benchmarks/ingest.py
 	$(UV) run python benchmarks/build.py --scale 0.01
 	$(UV) run python benchmarks/build_overhead.py --var-dir benchmarks/out/build-large-0.01
+	$(UV) run python benchmarks/published_reads.py --var-dir benchmarks/out/build-large-0.01
 	$(UV) run python benchmarks/serve.py --scale 0.05
 	$(UV) run python benchmarks/search_memory.py
 	$(UV) run python benchmarks/export.py

@@ -2,15 +2,16 @@
 
 Generates a preset into a fresh lake (not timed as the build), runs the warehouse build job
 (tenant export, compaction, dbt, publish) from scratch, lands ``--new-orders`` new orders spread
-over the tenants the way ingestion would, and runs an incremental build. In between it compacts
-the lake as ``shoplake compact`` would (timed apart as ``settle``): the generator lands every
-file in the same minute, so the full build leaves them all as recent, and without this the
-incremental build would pay for compacting the whole history, which a lake in service did long
-before. For each build it
-reports wall time, raw rows per second, per-step seconds, the slowest dbt nodes and the peak
-resident memory of the whole process tree (this process plus dbt), and its CPU seconds (steadier
-than wall time on a shared machine). `large` (10 tenants, 20 M orders, ~60 M items) is
-the default and is big: ``--scale 0.01`` runs every size at 1 %.
+over the tenants the way ingestion would, and runs an incremental build. New orders are placed
+on the day after the generated history, as orders arriving between two builds are (``--placed
+across`` spreads them over the history instead, like a backfill of old orders). In between it
+compacts the lake as ``shoplake compact`` would (timed apart as ``settle``): the generator lands
+every file in the same minute, so the full build leaves them all as recent, and without this
+the incremental build would pay for compacting the whole history, which a lake in service did
+long before. For each build it reports wall time, raw rows per second, per-step seconds, the
+slowest dbt nodes and the peak resident memory of the whole process tree (this process plus
+dbt), and its CPU seconds (steadier than wall time on a shared machine). `large` (10 tenants,
+20 M orders, ~60 M items) is the default and is big: ``--scale 0.01`` runs every size at 1 %.
 
 Run: ``uv run python benchmarks/build.py --scale 0.01``. ``--lake-cache DIR`` keeps the generated
 lake in DIR and later runs hard-link it instead of generating again (data files are never
@@ -26,7 +27,7 @@ import shutil
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -137,8 +138,14 @@ def sizes(args: argparse.Namespace) -> dict[str, int]:
     return {name: max(1, round(getattr(base, name) * args.scale)) for name in SCALED}
 
 
-def land_new_orders(settings, ids: dict[str, int], count: int, preset: str) -> int:
-    """Land ``count`` new orders (with items), spread over the tenants, as API batches would."""
+def land_new_orders(
+    settings, ids: dict[str, int], count: int, preset: str, placed_on: date | None
+) -> int:
+    """Land ``count`` new orders (with items), spread over the tenants, as API batches would.
+
+    ``placed_on``: the local day the orders were placed (None keeps the generated days, spread
+    over the whole history, as a backfill of old orders would be).
+    """
     scratch = settings.var_dir / "increment"
     per_tenant = max(1, count // len(ids))
     generate(
@@ -154,7 +161,7 @@ def land_new_orders(settings, ids: dict[str, int], count: int, preset: str) -> i
     for slug, tenant_id in ids.items():
         lines = (scratch / slug / "orders.ndjson").read_bytes().splitlines()
         for start in range(0, len(lines), ORDERS_PER_BATCH):
-            chunk = [renamed(line) for line in lines[start : start + ORDERS_PER_BATCH]]
+            chunk = [renamed(line, placed_on) for line in lines[start : start + ORDERS_PER_BATCH]]
             tables, errors = validate_records("order", chunk)
             assert not errors, errors[:3]
             batch = batch_id_for(tenant_id, "benchmark-increment", start)
@@ -165,11 +172,21 @@ def land_new_orders(settings, ids: dict[str, int], count: int, preset: str) -> i
     return landed
 
 
-def renamed(line: bytes) -> bytes:
-    """Give a generated order a new id and number, so it is a new order, not a new version."""
+def renamed(line: bytes, placed_on: date | None = None) -> bytes:
+    """Give a generated order a new id and number, so it is a new order, not a new version.
+
+    With ``placed_on``, the order moves to that local day (time of day, offset and the time
+    from creation to last update kept).
+    """
     record = json.loads(line)
     record["id"] = "new-" + record["id"]
     record["order_number"] = "N" + record["order_number"]
+    if placed_on is not None:
+        created = datetime.fromisoformat(record["created_at"])
+        moved = datetime.combine(placed_on, created.timetz())
+        updated = datetime.fromisoformat(record["updated_at"])
+        record["created_at"] = moved.isoformat()
+        record["updated_at"] = (moved + (updated - created)).isoformat()
     return json.dumps(record).encode()
 
 
@@ -245,6 +262,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply entity counts")
     parser.add_argument("--tenants", type=int, default=None, help="override the tenant count")
     parser.add_argument("--new-orders", type=int, default=10_000)
+    parser.add_argument(
+        "--placed",
+        choices=("after", "across"),
+        default="after",
+        help="new orders placed the day after the history (default), or across it (a backfill)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="generator processes")
     parser.add_argument("--var-dir", type=Path, default=None, help="default benchmarks/out/...")
     parser.add_argument("--lake-cache", type=Path, default=None, help="reuse a generated lake")
@@ -263,8 +286,13 @@ def main() -> None:
     }
     report["full"] = timed_build(settings, True, rows)
     report["settle"] = settle(settings)
-    landed = land_new_orders(settings, ids, args.new_orders, args.preset)
-    report["incremental"] = timed_build(settings, False, landed) | {"new_orders": landed}
+    after_history = PRESETS[args.preset].sizes.end + timedelta(days=1)
+    placed_on = after_history if args.placed == "after" else None
+    landed = land_new_orders(settings, ids, args.new_orders, args.preset, placed_on)
+    report["incremental"] = timed_build(settings, False, landed) | {
+        "new_orders": landed,
+        "placed": args.placed,
+    }
     print_table(report)
     print(json.dumps(report))
 
