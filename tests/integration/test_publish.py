@@ -357,7 +357,11 @@ def test_a_mart_split_by_month_gets_one_sorted_file_per_month(tmp_path, var_dir)
     assert sorted(entry["fingerprints"]["1"]) == MONTH_FILES
 
 
-def test_new_rows_rewrite_their_month_and_link_the_others(tmp_path, var_dir):
+@pytest.mark.parametrize("gather_rows", [2_000_000, 0], ids=["one-scan", "scan-per-tenant"])
+def test_new_rows_rewrite_their_month_and_link_the_others(
+    tmp_path, var_dir, monkeypatch, gather_rows
+):
+    monkeypatch.setattr(export_module, "GATHER_ROWS", gather_rows)
     db = make_dated_db(tmp_path / "b.duckdb", {1: 300, 2: 40})
     first = publish(db, var_dir, watermark=None, marts=MONTHLY)
     with duckdb.connect(str(db)) as con:

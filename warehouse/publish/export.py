@@ -142,7 +142,9 @@ def export_mart(
             if not _link_unchanged(earlier, spec.name, tenant_id, file, folder)
         ]
         result.reused += len(files) - len(changed[tenant_id])
-    _write_changed(con, spec, changed, order, partial(partition_dir, snapshot, spec.name))
+    whole = {t for t, files in changed.items() if len(files) == len(result.fingerprints[t])}
+    folder_of = partial(partition_dir, snapshot, spec.name)
+    _write_changed(con, spec, changed, whole, order, folder_of)
     schema_only = empty_file(snapshot, spec.name)
     schema_only.parent.mkdir(parents=True, exist_ok=True)
     _copy(con, f"select * from {spec.relation} where false", [], schema_only)
@@ -243,6 +245,7 @@ def _write_changed(
     con: duckdb.DuckDBPyConnection,
     spec: MartSpec,
     changed: Mapping[int, Sequence[PartFile]],
+    whole: set[int],
     order: str,
     folder_of: Callable[[int], Path],
 ) -> None:
@@ -251,7 +254,8 @@ def _write_changed(
     Each file reads its rows from a temporary table rather than the mart: one scan of the mart
     gathers every changed file's rows when they are few (an incremental build: this period's
     files), else one scan per tenant gathers that tenant's (a full refresh). A file then reads
-    only its stretch of the gathered rows, ordered by tenant and period.
+    only its stretch of the gathered rows, ordered by tenant and period. ``whole``: tenants
+    all of whose files changed, gathered without matching rows to files.
     """
     changed = {tenant_id: files for tenant_id, files in changed.items() if files}
     total = sum(file.rows for files in changed.values() for file in files)
@@ -259,7 +263,7 @@ def _write_changed(
     for batch in batches:
         if not batch:
             continue
-        _gather(con, spec, batch)
+        _gather(con, spec, batch, whole=len(batch) == 1 and set(batch) <= whole)
         try:
             for tenant_id, files in batch.items():
                 for file in files:
@@ -278,13 +282,16 @@ def _write_changed(
 
 
 def _gather(
-    con: duckdb.DuckDBPyConnection, spec: MartSpec, files: Mapping[int, Sequence[PartFile]]
+    con: duckdb.DuckDBPyConnection,
+    spec: MartSpec,
+    files: Mapping[int, Sequence[PartFile]],
+    whole: bool,
 ) -> None:
     # The rows of ``files`` into temp table publish_rows, ordered by tenant and period so each
-    # file's rows lie together. One tenant's files (a full refresh): all its rows.
+    # file's rows lie together. ``whole``: one tenant all of whose files changed, all its rows.
     column = spec.period_column
     order = quote(TENANT_COLUMN) + (f", {quote(column)}" if column else "")
-    if len(files) == 1:
+    if whole:
         (tenant_id,) = files
         con.execute(
             f"create or replace temp table publish_rows as select * from {spec.relation} "
