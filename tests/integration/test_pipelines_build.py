@@ -34,6 +34,7 @@ from pipelines.lib.lock import build_lock
 from pipelines.lib.rawzone import raw_watermark
 from pipelines.lib.rereads import tail_start
 from pipelines.lib.resources import ShoplakeResource, settings_environ
+from pipelines.lib.translator import DBT_TESTS
 from shoplake.commands.build import build as build_command
 from tests.integration.test_publish_concurrency import start_reader, stop_reader
 from warehouse.config import Settings, load_settings
@@ -220,14 +221,15 @@ def test_watermark_is_the_newest_raw_row_the_build_read(warehouse):
 
 def test_every_check_passed_including_dbt_tests_and_row_counts(warehouse):
     assert warehouse.first.checks_failed == []
-    assert warehouse.first.checks_passed > 100  # dbt tests are checks too
     records = warehouse.instance.get_records_for_run(
         warehouse.first.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
-    names = {
-        r.event_log_entry.dagster_event.asset_check_evaluation_data.check_name for r in records
-    }
-    assert {"fact_rows_match_raw", "snapshot_is_fresh"} <= names
+    evaluations = [r.event_log_entry.dagster_event.asset_check_evaluation_data for r in records]
+    assert {"fact_rows_match_raw", "snapshot_is_fresh"} <= {e.check_name for e in evaluations}
+    # dbt's tests are checks too: one per model, each naming the tests that ran in it.
+    dbt_checks = [e for e in evaluations if e.check_name == DBT_TESTS]
+    assert len(dbt_checks) == warehouse.first.checks_passed - 2 > 25
+    assert sum(e.metadata["tests_run"].value for e in dbt_checks) > 150
 
 
 def test_incremental_build_saw_new_changed_and_deleted_orders(warehouse, rebuilt):
@@ -319,3 +321,48 @@ def test_sensor_requests_a_build_only_for_new_raw_data(warehouse, rebuilt):
     assert isinstance(result, dg.RunRequest)
     debounced, _ = sensor_result(warehouse, cursor=context.cursor)
     assert isinstance(debounced, dg.SkipReason) and "debounced" in debounced.skip_message
+
+
+def test_a_failing_dbt_test_fails_the_build_and_its_models_check(warehouse, tmp_path):
+    # On a copy of the warehouse: an order row that skipped validation, with no total.
+    var_dir = tmp_path / "var"
+    shutil.copytree(warehouse.settings.var_dir, var_dir)
+    settings = warehouse.settings.replace(var_dir=var_dir)
+    before = current_snapshot(var_dir).build_id
+    slug = next(iter(warehouse.tenant_ids))
+    record = json.loads((warehouse.records / slug / "orders.ndjson").read_text().splitlines()[0])
+    tables, errors = validate_records("order", [json.dumps(dict(record, id="no-total")).encode()])
+    assert not errors
+    orders = tables["orders"]
+    tables["orders"] = orders.set_column(
+        orders.schema.get_field_index("total_minor"),
+        "total_minor",
+        __import__("pyarrow").nulls(1, orders.schema.field("total_minor").type),
+    )
+    tenant_id = warehouse.tenant_ids[slug]
+    land_batch(
+        settings.lake_root, tenant_id, batch_id_for(tenant_id, "no-total", 0), tables, source="api"
+    )
+    with pytest.raises(BuildFailed, match="dbt"):
+        run_build(settings, instance=warehouse.instance)
+    assert current_snapshot(var_dir).build_id == before
+    run = warehouse.instance.get_runs(limit=1)[0]
+    records = warehouse.instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    failed = {
+        e.asset_key.to_user_string(): e
+        for e in (r.event_log_entry.dagster_event.asset_check_evaluation_data for r in records)
+        if not e.passed
+    }
+    # Its payment fails too: an order's own payment carries the order's total.
+    assert set(failed) == {"stg_shop__orders", "fct_payments"}
+    assert all(e.severity == dg.AssetCheckSeverity.ERROR for e in failed.values())
+    failures = failed["stg_shop__orders"].metadata["failures"].value
+    assert failures == {
+        "not_null_stg_shop__orders_total_minor": {
+            "status": "fail",
+            "failing_rows": 1,
+            "message": "Got 1 result, configured to fail if != 0",
+        }
+    }

@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.definitions import build_definitions, defs
 from pipelines.defs.publish.assets import MARTS, SNAPSHOT
-from pipelines.lib.translator import CONTROL_TENANTS, RAW_ZONE
+from pipelines.lib.translator import CONTROL_TENANTS, DBT_TESTS, RAW_ZONE
 
 ASSETS = [
     "base_shop__customer_notes",
@@ -106,12 +106,16 @@ def test_jobs_schedules_sensors():
     assert [s.name for s in defs.sensors] == SENSORS
 
 
-def test_own_checks_and_every_dbt_test_is_a_check(graph):
+def test_own_checks_and_one_check_of_dbt_tests_per_model(graph):
     checks = sorted(k.to_user_string() for k in graph.asset_check_keys)
     assert [c for c in checks if c.startswith("marts_snapshot:")] == OWN_CHECKS
-    # dbt tests become checks on the marts (unique/not_null keys at least).
+    # Every other check gathers one model's dbt tests; every published mart has one, blocking
+    # (its key is tested with error severity), and it depends on what its tests compare with.
+    assert all(c.endswith(f":{DBT_TESTS}") for c in checks if not c.startswith("marts_snapshot:"))
     for mart in PUBLISHED:
-        assert any(c.startswith(f"{mart}:unique") for c in checks), mart
+        assert graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(mart), DBT_TESTS)).blocking, mart
+    orders = graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey("fct_orders"), DBT_TESTS))
+    assert dg.AssetKey("stg_shop__customers") in {dep.asset_key for dep in orders.additional_deps}
 
 
 def test_graph_runs_inputs_then_dbt_then_publish(graph):

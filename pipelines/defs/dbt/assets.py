@@ -17,6 +17,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pipelines.lib.buildplan import dbt_plan
 from pipelines.lib.buildstate import BUILDING, BUILT, read_state, write_state
 from pipelines.lib.dbt import dbt_environment, dbt_project, target_dir
+from pipelines.lib.dbt_tests import dbt_test_checks
 from pipelines.lib.rawzone import raw_watermark
 from pipelines.lib.rereads import oldest_pending
 from pipelines.lib.resources import BuildLockResource, ShoplakeResource
@@ -63,14 +64,29 @@ def warehouse_dbt(
     )
     run_id = context.run.run_id
     write_state(folder, BUILDING, run_id, config.full_refresh, watermark, pending)
+    target = target_dir(settings)
+    (target / "run_results.json").unlink(missing_ok=True)  # a crashed dbt leaves none of its own
     with dbt_environment(settings, plan.environ):
         # The op context: given the asset context, dagster-dbt calls a deprecated accessor.
         invocation = dbt.cli(
             plan.args,
             context=context.op_execution_context,
-            target_path=target_dir(settings),
+            target_path=target,
+            raise_on_error=False,
         )
-    yield from invocation.stream()
+    # Models' outputs as they finish; each test's result is gathered into its model's check.
+    yield from (e for e in invocation.stream() if not isinstance(e, dg.AssetObservation))
+    if (target / "run_results.json").exists():
+        yield from dbt_test_checks(
+            invocation.get_artifact("run_results.json"),
+            invocation.manifest,
+            TRANSLATOR,
+            PROJECT,
+            context.selected_asset_check_keys,
+        )
+    error = invocation.get_error()
+    if error is not None:
+        raise error
     # A subset run leaves other models at an older watermark: publishable only after a full one.
     whole = set(context.selected_asset_keys) == set(warehouse_dbt.keys)
     status = BUILT if whole else PARTIAL
