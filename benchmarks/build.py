@@ -2,9 +2,13 @@
 
 Generates a preset into a fresh lake (not timed as the build), runs the warehouse build job
 (tenant export, compaction, dbt, publish) from scratch, lands ``--new-orders`` new orders spread
-over the tenants the way ingestion would, and runs an incremental build. New orders are placed
-on the day after the generated history, as orders arriving between two builds are (``--placed
-across`` spreads them over the history instead, like a backfill of old orders). In between it
+over the tenants the way ingestion would, and runs an incremental build; then lands as many
+again on the same day and builds once more (``again``: the steady state of builds through a
+day; the first one also crossed into a new month, as the first build of every month does). New
+orders are placed two days after the generated history ends, as orders arriving between two
+builds are: a whole local day later, so that in every zone they fall on the next UTC day too
+(``--placed across`` spreads them over the history instead, like a backfill of old orders). In
+between it
 compacts the lake as ``shoplake compact`` would (timed apart as ``settle``): the generator lands
 every file in the same minute, so the full build leaves them all as recent, and without this
 the incremental build would pay for compacting the whole history, which a lake in service did
@@ -139,19 +143,24 @@ def sizes(args: argparse.Namespace) -> dict[str, int]:
 
 
 def land_new_orders(
-    settings, ids: dict[str, int], count: int, preset: str, placed_on: date | None
+    settings,
+    ids: dict[str, int],
+    count: int,
+    preset: str,
+    placed_on: date | None,
+    round_no: int = 1,
 ) -> int:
     """Land ``count`` new orders (with items), spread over the tenants, as API batches would.
 
     ``placed_on``: the local day the orders were placed (None keeps the generated days, spread
-    over the whole history, as a backfill of old orders would be).
+    over the whole history, as a backfill of old orders would be). Each round lands new ids.
     """
     scratch = settings.var_dir / "increment"
     per_tenant = max(1, count // len(ids))
     generate(
         preset,
         scratch,
-        seed=7,
+        seed=6 + round_no,
         fmt="ndjson",
         tenants=len(ids),
         progress=False,
@@ -161,10 +170,13 @@ def land_new_orders(
     for slug, tenant_id in ids.items():
         lines = (scratch / slug / "orders.ndjson").read_bytes().splitlines()
         for start in range(0, len(lines), ORDERS_PER_BATCH):
-            chunk = [renamed(line, placed_on) for line in lines[start : start + ORDERS_PER_BATCH]]
+            chunk = [
+                renamed(line, placed_on, f"new{round_no}-")
+                for line in lines[start : start + ORDERS_PER_BATCH]
+            ]
             tables, errors = validate_records("order", chunk)
             assert not errors, errors[:3]
-            batch = batch_id_for(tenant_id, "benchmark-increment", start)
+            batch = batch_id_for(tenant_id, f"benchmark-increment-{round_no}", start)
             landed += land_batch(
                 settings.lake_root, tenant_id, batch, tables, source="api"
             ).rows.get("orders", 0)
@@ -172,15 +184,15 @@ def land_new_orders(
     return landed
 
 
-def renamed(line: bytes, placed_on: date | None = None) -> bytes:
+def renamed(line: bytes, placed_on: date | None = None, prefix: str = "new-") -> bytes:
     """Give a generated order a new id and number, so it is a new order, not a new version.
 
     With ``placed_on``, the order moves to that local day (time of day, offset and the time
     from creation to last update kept).
     """
     record = json.loads(line)
-    record["id"] = "new-" + record["id"]
-    record["order_number"] = "N" + record["order_number"]
+    record["id"] = prefix + record["id"]
+    record["order_number"] = prefix.upper() + record["order_number"]
     if placed_on is not None:
         created = datetime.fromisoformat(record["created_at"])
         moved = datetime.combine(placed_on, created.timetz())
@@ -266,7 +278,7 @@ def main() -> None:
         "--placed",
         choices=("after", "across"),
         default="after",
-        help="new orders placed the day after the history (default), or across it (a backfill)",
+        help="new orders placed after the history (default), or across it (a backfill)",
     )
     parser.add_argument("--workers", type=int, default=2, help="generator processes")
     parser.add_argument("--var-dir", type=Path, default=None, help="default benchmarks/out/...")
@@ -286,13 +298,15 @@ def main() -> None:
     }
     report["full"] = timed_build(settings, True, rows)
     report["settle"] = settle(settings)
-    after_history = PRESETS[args.preset].sizes.end + timedelta(days=1)
+    after_history = PRESETS[args.preset].sizes.end + timedelta(days=2)
     placed_on = after_history if args.placed == "after" else None
     landed = land_new_orders(settings, ids, args.new_orders, args.preset, placed_on)
     report["incremental"] = timed_build(settings, False, landed) | {
         "new_orders": landed,
         "placed": args.placed,
     }
+    landed = land_new_orders(settings, ids, args.new_orders, args.preset, placed_on, round_no=2)
+    report["again"] = timed_build(settings, False, landed) | {"new_orders": landed}
     print_table(report)
     print(json.dumps(report))
 
@@ -303,7 +317,7 @@ def print_table(report: dict) -> None:
         f"\npreset {report['preset']} x{report['scale']:g}: {report['tenants']} tenants, "
         f"{report['generated_rows']:,} raw rows generated in {report['generate_s']} s"
     )
-    for name in ("full", "incremental"):
+    for name in ("full", "incremental", "again"):
         r = report[name]
         print(
             f"  {name:<12} {r['wall_s']:>8.1f} s (CPU {r['cpu_s']:>6.1f} s)  "

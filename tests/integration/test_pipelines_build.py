@@ -202,8 +202,8 @@ def test_marts_split_by_period_as_their_models_declare(warehouse):
         mart: sorted(p.name for p in (snapshot.path / mart / f"tenant_id={tenant_id}").iterdir())
         for mart in ("fct_orders", "mart_price_history", "dim_products")
     }
-    # `tiny` holds 180 days up to 2026-10-31: one year, several months.
-    assert files["fct_orders"] == ["part-2026.parquet"]
+    # `tiny` holds 180 days up to 2026-10-31: one year, several months, the newest apart.
+    assert files["fct_orders"] == ["part-2026-10.parquet", "part-2026.parquet"]
     assert len(files["mart_price_history"]) >= 6
     assert all(re.fullmatch(r"part-2026-\d\d\.parquet", n) for n in files["mart_price_history"])
     assert files["dim_products"] == ["part-00000.parquet"]

@@ -383,17 +383,56 @@ def test_new_rows_rewrite_their_month_and_link_the_others(
     assert file_digests(fresh.path) == file_digests(second.path)
 
 
-def test_a_mart_split_by_year_gets_one_file_per_year(tmp_path, var_dir):
-    db = make_dated_db(tmp_path / "b.duckdb", {1: 300})
+YEARLY = [MartSpec("fct_orders", "main_marts.fct_orders", ("order_id",), "created_at", "year")]
+
+
+def test_a_mart_split_by_year_gets_one_file_per_year_and_the_newest_month(tmp_path, var_dir):
+    db = make_dated_db(tmp_path / "b.duckdb", {1: 300, 2: 40})
     with duckdb.connect(str(db)) as con:
         con.execute("insert into main_marts.fct_orders values (1, 'next', '2027-01-02', 5)")
-    spec = MartSpec("fct_orders", "main_marts.fct_orders", ("order_id",), "created_at", "year")
-    snapshot = publish(db, var_dir, watermark=None, marts=[spec])
+    snapshot = publish(db, var_dir, watermark=None, marts=YEARLY)
     folder = snapshot.path / "fct_orders" / "tenant_id=1"
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["part-2026.parquet", "part-2027.parquet", "part-undated.parquet"]
-    assert count(str(folder / "part-2027.parquet")) == 1
+    assert names == ["part-2026.parquet", "part-2027-01.parquet", "part-undated.parquet"]
+    assert count(str(folder / "part-2027-01.parquet")) == 1
     assert count(mart_glob(snapshot, "fct_orders", 1)) == 301
+    # Each tenant's own newest month: tenant 2's is October 2026, apart from the rest of 2026.
+    folder = snapshot.path / "fct_orders" / "tenant_id=2"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["part-2026-10.parquet", "part-2026.parquet", "part-undated.parquet"]
+    year_file = folder / "part-2026.parquet"
+    months = duckdb.sql(
+        f"select distinct strftime(created_at, '%Y-%m') from read_parquet('{year_file}')"
+    ).fetchall()
+    assert sorted(months) == [("2026-08",), ("2026-09",)]
+
+
+def test_rows_in_the_newest_month_rewrite_that_month_and_a_newer_month_its_year(tmp_path, var_dir):
+    db = make_dated_db(tmp_path / "b.duckdb", {1: 300})
+    first = publish(db, var_dir, watermark=None, marts=YEARLY)
+
+    def rewritten(before, after) -> set[str]:
+        old, new = (s.path / "fct_orders" / "tenant_id=1" for s in (before, after))
+        inodes = {p.name: p.stat().st_ino for p in old.iterdir()}
+        return {p.name for p in new.iterdir() if p.stat().st_ino != inodes.get(p.name)}
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into main_marts.fct_orders values (1, 'new', '2026-10-30 10:00', 5)")
+    second = publish(db, var_dir, watermark=None, marts=YEARLY)
+    assert rewritten(first, second) == {"part-2026-10.parquet"}
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into main_marts.fct_orders values (1, 'newer', '2026-11-01 00:00', 6)")
+    third = publish(db, var_dir, watermark=None, marts=YEARLY)
+    assert rewritten(second, third) == {"part-2026.parquet", "part-2026-11.parquet"}
+    folder = third.path / "fct_orders" / "tenant_id=1"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "part-2026-11.parquet",
+        "part-2026.parquet",
+        "part-undated.parquet",
+    ]
+    assert count(mart_glob(third, "fct_orders", 1)) == 302
+    fresh = publish(db, tmp_path / "other", watermark=None, marts=YEARLY, reuse=False)
+    assert file_digests(fresh.path) == file_digests(third.path)
 
 
 def test_a_period_column_must_exist_and_a_period_be_known(tmp_path, var_dir):

@@ -3,7 +3,12 @@
 Each tenant's rows of a mart go to a folder of their own: one file, or for a mart that names a
 ``period_column`` one file per calendar month or year (UTC) of that column, so that new orders
 rewrite the current period's file and not the tenant's whole history (a read of the partition
-opens every file, hence years for the facts the API reads). Each file is sorted by the mart's
+opens every file, hence years for the facts the API reads). A mart split by year keeps the
+tenant's newest month in a file of its own: builds between two month ends, which add to that
+month, rewrite a month of rows instead of the year so far; when a newer month arrives, the
+month before joins its year's file (one rewrite of that year per month). Which file holds a row
+depends on the rows alone (the tenant's newest month), never on the builds that wrote them.
+Each file is sorted by the mart's
 key and then by every other column. A total order plus DuckDB's single-file writer makes the
 bytes a function of the rows alone, which is what lets an incremental build be compared with a
 full refresh file by file. Small row groups keep min/max statistics tight, so a point lookup on
@@ -87,7 +92,7 @@ class Previous:
 
 def export_format() -> str:
     """Return what besides the rows decides a file's bytes (a change means no reuse)."""
-    return f"duckdb-{duckdb.__version__}/zstd/{ROW_GROUP_ROWS}/files-v2"
+    return f"duckdb-{duckdb.__version__}/zstd/{ROW_GROUP_ROWS}/files-v3"
 
 
 def quote(identifier: str) -> str:
@@ -199,12 +204,13 @@ def _sort_columns(key: Sequence[str], names: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class PartFile:
-    """One file of a tenant's partition: the period it holds, its rows and fingerprint."""
+    """One file of a tenant's partition: the span it holds, its rows and fingerprint."""
 
-    start: date | None  # the period's first day; None: rows without one, or an unsplit mart's
+    start: date | None  # the span's first instant; None: rows without one, or an unsplit mart's
+    until: date | None  # the instant after the span (a year's ends early at the newest month)
     rows: int
     fingerprint: str
-    period: str | None  # "month" or "year"; None: the mart is not split
+    period: str | None  # the file's own span, "month" or "year"; None: the mart is not split
 
     @property
     def name(self) -> str:
@@ -216,27 +222,48 @@ class PartFile:
         return f"part-{label}.parquet"
 
 
-def _period_sql(spec: MartSpec) -> str:
-    # The start of a row's period (the connection's TimeZone is UTC); a constant when unsplit.
+def _spans_sql(spec: MartSpec) -> tuple[str, str, str, str]:
+    """Return the SQL of a row's file: its span's start, end and kind, and a join they need.
+
+    Rows are ``t``; the connection's TimeZone is UTC. An unsplit mart has one constant span. A
+    mart split by year joins each tenant's newest month (``newest``) to give that month a file.
+    """
     if spec.period_column is None:
-        return "null::date"
-    return f"date_trunc('{spec.period}', {quote(spec.period_column)})"
+        return "null::date", "null::date", "null", ""
+    column = f"t.{quote(spec.period_column)}"
+    month, period = f"date_trunc('month', {column})", f"date_trunc('{spec.period}', {column})"
+    if spec.period == "month":
+        return period, f"{period} + interval 1 month", "'month'", ""
+    tenant = quote(TENANT_COLUMN)
+    newest = (
+        f"join (select {tenant}, max(date_trunc('month', {quote(spec.period_column)})) as month "
+        f"from {spec.relation} group by all) as newest on newest.{tenant} = t.{tenant}"
+    )
+    is_newest = f"{month} = newest.month"
+    return (
+        f"case when {is_newest} then {month} else {period} end",
+        f"case when {is_newest} then {month} + interval 1 month "
+        f"else least({period} + interval 1 year, newest.month) end",
+        f"case when {is_newest} then 'month' else 'year' end",
+        newest,
+    )
 
 
 def _fingerprints(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> dict[int, list[PartFile]]:
     # Per tenant and file: the count, and the sum and xor of 64-bit row hashes (an accidental
     # match is out of reach).
+    start, until, kind, join = _spans_sql(spec)
     rows = con.execute(
-        f"select {quote(TENANT_COLUMN)}, {_period_sql(spec)}, count(*), "
-        f"sum(hash(t)::hugeint), bit_xor(hash(t)) from {spec.relation} as t "
+        f"select t.{quote(TENANT_COLUMN)}, {start}, {until}, {kind}, count(*), "
+        f"sum(hash(t)::hugeint), bit_xor(hash(t)) from {spec.relation} as t {join} "
         "group by all order by 1, 2"
     ).fetchall()
     if any(tenant is None for tenant, *_ in rows):
         raise ValueError(f"mart {spec.name!r} has rows without a {TENANT_COLUMN}")
     found: dict[int, list[PartFile]] = {}
-    period = spec.period if spec.period_column else None
-    for tenant, start, n, total, xor in rows:
-        file = PartFile(start, int(n), f"{n}:{total}:{xor}", period)
+    split = spec.period_column is not None
+    for tenant, begin, end, span, n, total, xor in rows:
+        file = PartFile(begin, end, int(n), f"{n}:{total}:{xor}", span if split else None)
         found.setdefault(int(tenant), []).append(file)
     return found
 
@@ -299,29 +326,46 @@ def _gather(
             {"tenant": tenant_id},
         )
         return
-    con.execute("create or replace temp table publish_files (tenant_id bigint, start timestamp)")
-    con.executemany(
-        "insert into publish_files values (?, ?)",
-        [(tenant_id, file.start) for tenant_id, batch in files.items() for file in batch],
+    con.execute(
+        "create or replace temp table publish_files "
+        "(tenant_id bigint, start timestamptz, until timestamptz)"
     )
+    con.executemany(
+        "insert into publish_files values (?, ?, ?)",
+        [
+            (tenant_id, file.start, file.until)
+            for tenant_id, batch in files.items()
+            for file in batch
+        ],
+    )
+    in_file, since, params = "true", "true", {}
+    if column:
+        value = f"t.{quote(column)}"
+        in_file = (
+            f"(({value} >= f.start and {value} < f.until) or (f.start is null and {value} is null))"
+        )
+        starts = [file.start for batch in files.values() for file in batch]
+        if None not in starts:
+            # A plain bound first: rows older than every changed file never reach the range
+            # join (new rows are recent; it halves the gather of a fact's current month).
+            since, params = f"{value} >= $since", {"since": min(starts)}
     con.execute(
         f"create or replace temp table publish_rows as select * from {spec.relation} as t "
-        f"where exists (select 1 from publish_files as f where f.tenant_id = "
-        f"t.{quote(TENANT_COLUMN)} and f.start is not distinct from {_period_sql(spec)}) "
-        f"order by {order}"
+        f"where {since} and exists (select 1 from publish_files as f where f.tenant_id = "
+        f"t.{quote(TENANT_COLUMN)} and {in_file}) order by {order}",
+        params,
     )
 
 
 def _rows_of(spec: MartSpec, file: PartFile) -> tuple[str, dict[str, date]]:
-    # The condition that selects a file's rows, and its parameter: a range on the period
+    # The condition that selects a file's rows, and its parameters: a range on the period
     # column, which row-group statistics can skip by (new rows sit together at a table's end).
     if spec.period_column is None:
         return "true", {}
     column = quote(spec.period_column)
     if file.start is None:
         return f"{column} is null", {}
-    upper = f"$start + interval 1 {spec.period}"
-    return f"{column} >= $start and {column} < {upper}", {"start": file.start}
+    return f"{column} >= $start and {column} < $until", {"start": file.start, "until": file.until}
 
 
 def _optional_columns(query: str, order: str) -> str:

@@ -8,7 +8,9 @@
     _empty/<mart>.parquet                    zero rows, the mart's schema
     <mart>/tenant_id=<id>/part-00000.parquet   one file of the tenant's rows, or, for a mart
                                              split by period, part-<YYYY-MM>.parquet per month
-                                             or part-<YYYY>.parquet per year (and
+                                             or part-<YYYY>.parquet per year with the
+                                             tenant's newest month apart in its
+                                             part-<YYYY-MM>.parquet (and
                                              part-undated.parquet for rows without one)
 <var_dir>/marts/snapshots/.staging-<build_id>/  a snapshot being written (never read)
 <var_dir>/marts/answers/<build_id>/          API answers computed from that snapshot, shared by
