@@ -61,6 +61,7 @@ class Build:
     before_changes: datetime
     first_run_refunds: int
     touched: dict[str, dict[str, str]]
+    first_sold_units: dict[str, int]  # after the second wave's build
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +79,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
         p["incremental_db"], p["full_db"], p["incremental_target"], p["bounded_db"],
         p["fallback_db"],
         datetime.fromisoformat(summary["before_changes"]), summary["first_run_refunds"],
-        summary["touched"],
+        summary["touched"], summary["first_sold_units"],
     )  # fmt: skip
 
 
@@ -155,7 +156,8 @@ def test_updates_deletes_and_retries_are_applied(build: Build) -> None:
         mine = orders.filter(pl.col("tenant_id") == int(tenant))
         my_lines = lines.filter(pl.col("tenant_id") == int(tenant))
         gone = [touched[role] for role in ("deleted_order", "deleted_refunded_order",
-                                           "deleted_late_refunded_order")]  # fmt: skip
+                                           "deleted_late_refunded_order",
+                                           "first_sale_order")]  # fmt: skip
         assert mine.filter(pl.col("order_id").is_in(gone)).is_empty()
         assert my_lines.filter(pl.col("order_id").is_in(gone)).is_empty()
         updated = mine.filter(pl.col("order_id") == touched["updated_order"]).row(0, named=True)
@@ -168,3 +170,17 @@ def test_updates_deletes_and_retries_are_applied(build: Build) -> None:
         assert new_lines.get_column("line_number").sort().to_list() == list(
             range(1, new_lines.height + 1)
         )
+
+
+def test_a_product_whose_only_sale_is_deleted_has_none_left(build: Build) -> None:
+    # The second wave's build counted its first sale (2 units); the third deleted that order.
+    assert set(build.first_sold_units.values()) == {2}
+    sales = read(build.incremental_db, "intermediate.int_product_sales")
+    performance = read(build.incremental_db, "mart_product_performance")
+    for tenant, touched in build.touched.items():
+        product = (pl.col("tenant_id") == int(tenant)) & (
+            pl.col("product_id") == touched["first_sold_product"]
+        )
+        assert sales.filter(product).is_empty()
+        row = performance.filter(product).row(0, named=True)
+        assert (row["units_sold"], row["order_count"], row["last_sold_at"]) == (0, 0, None)

@@ -30,6 +30,7 @@ ASSETS = [
     "fct_payments",
     "fct_refunds",
     "int_orders__localized",
+    "int_product_sales",
     "int_products__unnested",
     "int_refunds__localized",
     "int_sessions__summarized",

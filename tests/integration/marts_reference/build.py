@@ -45,6 +45,7 @@ CHANGE_LOG_READERS = {
     "intermediate.int_sessions__summarized": ["tenant_id", "session_id"],
     "marts.mart_event_funnel": ["tenant_id", "funnel_date"],
     "intermediate.int_orders__localized": ["tenant_id", "order_id"],
+    "intermediate.int_product_sales": ["tenant_id", "product_id"],
     "marts.mart_sales_daily": ["tenant_id", "sales_date"],
     "marts.mart_sales_hourly": ["tenant_id", "sales_hour"],
 }
@@ -141,6 +142,19 @@ class Dbt:
         return outcome.result
 
 
+def first_sold_units(dbt: Dbt, db: Path, target: Path, touched: dict) -> dict[str, int]:
+    """Return, per tenant, the units int_product_sales holds for the second wave's first sale."""
+    units = {}
+    for tenant_id, roles in touched.items():
+        query = (
+            "select coalesce(sum(units_sold), 0) as n from {{ ref('int_product_sales') }} "
+            f"where tenant_id = {int(tenant_id)} and product_id = '{roles['first_sold_product']}'"
+        )
+        shown = dbt(["show", "--inline", query], db, target)
+        units[str(tenant_id)] = int(shown.results[0].agate_table.rows[0][0])
+    return units
+
+
 def main(root: Path) -> None:
     """Run every step and write the summary the tests read."""
     p = paths(root)
@@ -166,6 +180,7 @@ def main(root: Path) -> None:
     for tenant_id, orders in paid.items():
         land_second_payments(p["lake"], tenant_id, orders, touched[tenant_id]["deleted_order"])
     dbt(["build"], p["incremental_db"], p["incremental_target"], reread="none")
+    first_sales = first_sold_units(dbt, p["incremental_db"], root / "target-show", touched)
     # A third wave and build: an order whose refund counted on a later day is deleted.
     for tenant_id in TENANT_IDS.values():
         late = land_third_wave(p["lake"], tenant_id, touched[tenant_id])
@@ -182,7 +197,8 @@ def main(root: Path) -> None:
     dbt(["run", "-s", *(f"+{fact}" for fact in BOUNDED_FACTS)], p["bounded_db"],
         root / "target-bounded", variables=bounded)  # fmt: skip
     summary = {"first_run_refunds": first_run_refunds, "touched": touched,
-               "before_changes": before_changes.isoformat()}  # fmt: skip
+               "before_changes": before_changes.isoformat(),
+               "first_sold_units": first_sales}  # fmt: skip
     p["summary"].write_text(json.dumps(summary, indent=1))
 
 

@@ -2,6 +2,7 @@
 
 Everything goes through the record contracts and the lake writer, as CRUD and ingestion would:
 an order re-landed with a line dropped and a new refund, deleted orders (one with refunds),
+a first sale of a product never sold (the third wave deletes it again),
 customers, customer notes, products, refunds, stock and storefront events, a new order around
 the tenant's midnight that is also sent twice in one batch and retried as a whole in another
 batch, and price events inserted into a series, deleted, and moved to another series, and a
@@ -105,6 +106,7 @@ def land_changes(lake: Path, tenant_id: int, midnight_utc: str) -> dict[str, str
     )
     _update_order(lake, tenant_id, touched["updated_order"])
     _new_order(lake, tenant_id, touched["updated_order"], midnight_utc, touched)
+    _first_sale(lake, tenant_id, touched["updated_order"], lines, touched)
     _update_customer(lake, tenant_id)
     _change_notes(lake, tenant_id)
     delete(lake, tenant_id, "delete-orders", "order",
@@ -141,6 +143,23 @@ def _new_order(lake: Path, tenant_id: int, template_id: str, at: str, touched: d
     land(lake, tenant_id, "new-order", "order", [first, paid])
     land(lake, tenant_id, "new-order-retry", "order", [first, paid])
     touched["new_order"] = "ord-test-new"
+
+
+def _first_sale(
+    lake: Path, tenant_id: int, template_id: str, lines: pl.DataFrame, touched: dict
+) -> None:
+    # A paid order of one product no order held before; the third wave deletes it again.
+    products = raw.current(lake, "products").filter(pl.col("tenant_id") == tenant_id)
+    unsold = products.filter(~pl.col("id").is_in(lines.get_column("product_id").implode()))
+    product = unsold.sort("id").row(0, named=True)
+    template = order_record(lake, tenant_id, template_id)
+    item = {"product_id": product["id"], "variant_id": None, "sku": product["sku"],
+            "name": product["name"], "quantity": 2, "unit_price_minor": product["price_minor"],
+            "discount_minor": 0}  # fmt: skip
+    order = with_items(template, [item], id="ord-test-first-sale", order_number="#T-2",
+                       status="paid", updated_at="2026-10-30T13:00:00+00:00")  # fmt: skip
+    land(lake, tenant_id, "first-sale", "order", [order])
+    touched["first_sale_order"], touched["first_sold_product"] = order["id"], product["id"]
 
 
 def _update_customer(lake: Path, tenant_id: int) -> None:
@@ -217,8 +236,10 @@ def land_third_wave(lake: Path, tenant_id: int, touched: dict[str, str]) -> str:
     """Delete an order refunded days after it was placed (none the second wave touched).
 
     Its refund does not change, yet stops counting on its own day: a build must find that day
-    through the order (landed after the second wave's build). Return the order's id.
+    through the order (landed after the second wave's build). Return the order's id. Also
+    delete the second wave's first sale of a product: the product has no sale left.
     """
+    delete(lake, tenant_id, "delete-first-sale", "order", [touched["first_sale_order"]])
     mine = (pl.col("tenant_id") == tenant_id) & ~pl.col("id").is_in(list(touched.values()))
     orders = raw.current(lake, "orders").filter(
         mine & pl.col("status").is_in(["paid", "fulfilled", "refunded", "partially_refunded"])

@@ -1,44 +1,13 @@
 -- Revenue here is line revenue: quantity * unit price - line discount, before order-level
--- discounts, tax and shipping (which belong to orders, not products).
+-- discounts, tax and shipping (which belong to orders, not products). The sales come from
+-- int_product_sales (incremental by product); this table joins them to every current product
+-- and ranks them, which needs the whole tenant.
 with products as (
     select * from {{ ref('dim_products') }}
 ),
 
-lines as (
-    select * from {{ ref('fct_order_items') }}
-),
-
-orders as (
-    select * from {{ ref('int_orders__localized') }}
-    where counts_in_sales
-),
-
-sold_lines as (
-    select
-        lines.tenant_id,
-        lines.product_id,
-        lines.order_id,
-        lines.quantity,
-        lines.line_net_minor,
-        orders.refunded_minor > 0 as is_refunded_order,
-        orders.created_at
-    from lines
-    inner join orders
-        on lines.tenant_id = orders.tenant_id
-        and lines.order_id = orders.order_id
-),
-
 sales as (
-    select
-        tenant_id,
-        product_id,
-        {{ int_sum('quantity') }} as units_sold,
-        count(distinct order_id) as order_count,
-        count(distinct case when is_refunded_order then order_id end) as refunded_order_count,
-        {{ int_sum('line_net_minor') }} as revenue_minor,
-        max(created_at) as last_sold_at
-    from sold_lines
-    group by tenant_id, product_id
+    select * from {{ ref('int_product_sales') }}
 ),
 
 measured as (

@@ -1,0 +1,117 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'product_id'],
+    meta={'test_all_rows': true},
+) }}
+
+-- Each product's sales over every counted order, for mart_product_performance: the aggregate
+-- over all order lines that used to be recomputed whole by every build.
+-- Incremental by product: a run recomputes the products of the lines fct_order_items replaced
+-- or inserted (its change log keeps both, so a product dropped from an order is recomputed
+-- too) and of the current lines of every order int_orders__localized recomputed (an order that
+-- starts or stops counting, or gains a refund, changes its products' sales without a new line).
+-- A product left without counted sales leaves a tombstone. After a failed build the change logs
+-- are incomplete: every product, held or sold.
+with orders as (
+    select * from {{ ref('int_orders__localized') }}
+    where counts_in_sales
+),
+
+{% if is_incremental() -%}
+affected_products as (
+    {%- if change_log_usable() %}
+    select tenant_id, product_id
+    from {{ change_log(ref('fct_order_items')) }}
+
+    union
+
+    select lines.tenant_id, lines.product_id
+    from {{ ref('fct_order_items') }} as lines
+    where exists (
+        select 1
+        from {{ change_log(ref('int_orders__localized')) }} as changed
+        where changed.tenant_id = lines.tenant_id
+            and changed.order_id = lines.order_id
+    )
+    {%- else %}
+    select tenant_id, product_id from {{ ref('fct_order_items') }}
+
+    union
+
+    select tenant_id, product_id from {{ this }}
+    {%- endif %}
+),
+
+-- `exists` rather than a join: the affected products are the side to hash.
+lines as (
+    select *
+    from {{ ref('fct_order_items') }} as lines
+    where exists (
+        select 1
+        from affected_products
+        where lines.tenant_id = affected_products.tenant_id
+            and lines.product_id = affected_products.product_id
+    )
+),
+{%- else %}
+lines as (
+    select * from {{ ref('fct_order_items') }}
+),
+{%- endif %}
+
+sold_lines as (
+    select
+        lines.tenant_id,
+        lines.product_id,
+        lines.order_id,
+        lines.quantity,
+        lines.line_net_minor,
+        orders.refunded_minor > 0 as is_refunded_order,
+        orders.created_at
+    from lines
+    inner join orders
+        on lines.tenant_id = orders.tenant_id
+        and lines.order_id = orders.order_id
+    where lines.product_id is not null
+),
+
+sales as (
+    select
+        tenant_id,
+        product_id,
+        {{ int_sum('quantity') }} as units_sold,
+        count(distinct order_id) as order_count,
+        count(distinct case when is_refunded_order then order_id end) as refunded_order_count,
+        {{ int_sum('line_net_minor') }} as revenue_minor,
+        max(created_at) as last_sold_at
+    from sold_lines
+    group by tenant_id, product_id
+),
+
+final as (
+    select
+        *,
+        false as is_deleted
+    from sales
+    {%- if is_incremental() %}
+
+    -- Products no counted order holds any more.
+    union all by name
+
+    select
+        affected_products.tenant_id,
+        affected_products.product_id,
+        true as is_deleted
+    from affected_products
+    where affected_products.product_id is not null
+        and not exists (
+            select 1
+            from sales
+            where sales.tenant_id = affected_products.tenant_id
+                and sales.product_id = affected_products.product_id
+        )
+    {%- endif %}
+)
+
+{{ emit_changes('final') }}
