@@ -35,6 +35,7 @@ ASSETS = [
     "int_refunds__localized",
     "int_sessions__summarized",
     "int_stock_events__leveled",
+    "int_stock_ledger",
     "mart_category_summary",
     "mart_customer_lifetime",
     "mart_customer_rfm",

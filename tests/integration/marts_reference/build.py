@@ -41,6 +41,7 @@ BOUNDED_FACTS = ("fct_orders", "fct_order_items", "fct_refunds", "fct_payments")
 # Models that recompute only what their input's change log touches (record_changes).
 CHANGE_LOG_READERS = {
     "intermediate.int_stock_events__leveled": ["tenant_id", "stock_event_id"],
+    "intermediate.int_stock_ledger": ["tenant_id", "product_id", "variant_id"],
     "marts.mart_stock_movements": ["tenant_id", "product_id", "variant_id", "movement_date"],
     "intermediate.int_sessions__summarized": ["tenant_id", "session_id"],
     "marts.mart_event_funnel": ["tenant_id", "funnel_date"],

@@ -1,17 +1,15 @@
 {%- set velocity_days = var('stock_velocity_days') -%}
 
 -- Current stock per SKU. A SKU with stock events takes its level from them (counts and deltas,
--- int_stock_events__leveled); one without any falls back to the catalogue's stock_quantity.
+-- int_stock_events__leveled, summed up per SKU in int_stock_ledger); one without any falls back
+-- to the catalogue's stock_quantity. A table rebuilt by every build: its sales velocity moves
+-- with "today".
 with skus as (
     select * from {{ ref('int_products__unnested') }}
 ),
 
 products as (
     select * from {{ ref('dim_products') }}
-),
-
-levels as (
-    select * from {{ ref('int_stock_events__leveled') }}
 ),
 
 tenants as (
@@ -22,17 +20,18 @@ tenants as (
 ),
 
 ledger as (
-    select
-        tenant_id,
-        product_id,
-        variant_id,
-        max(case when is_latest then level_after end) as ledger_level,
-        {{ int_sum('case when level_before > 0 and level_after <= 0 then 1 else 0 end') }} as stockout_count,
-        max(case when level_before > 0 and level_after <= 0 then occurred_at end)
-            as last_stockout_at,
-        max(occurred_at) as last_movement_at
-    from levels
-    group by tenant_id, product_id, variant_id
+    select * from {{ ref('int_stock_ledger') }}
+),
+
+-- Lines are cut first by a bound a day wider than any tenant's window (local days start at
+-- most 14 hours from UTC midnight): the join then sees the recent lines, not every line.
+recent_lines as (
+    select *
+    from {{ ref('fct_order_items') }}
+    where order_created_at >= (
+        select {{ dbt.dateadd('day', -(velocity_days + 1), 'min(as_of_date)') }}
+        from tenants
+    )
 ),
 
 recent_sales as (
@@ -41,7 +40,7 @@ recent_sales as (
         lines.product_id,
         lines.variant_id,
         {{ int_sum('lines.quantity') }} as units_sold
-    from {{ ref('fct_order_items') }} as lines
+    from recent_lines as lines
     inner join {{ ref('int_orders__localized') }} as orders
         on lines.tenant_id = orders.tenant_id
         and lines.order_id = orders.order_id
