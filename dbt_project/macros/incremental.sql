@@ -112,6 +112,10 @@
   A model with `meta: {record_changes: true}` also leaves `<table>__changes`: the rows it
   replaced and the rows it inserted in its latest incremental run (empty when nothing changed),
   so a model built from it can recompute only what those rows touch (`change_log`).
+
+  Every run also leaves `<table>__changed`: how many changed keys it applied, and the dbt
+  invocation that did. Publish links a mart's previous files whole, without reading it, when
+  this build's own run of it changed nothing (pipelines/defs/publish/assets.py).
 -#}
 {% macro get_incremental_apply_changes_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -130,6 +134,8 @@
             {%- endfor %}
         )
     {%- endset -%}
+    create or replace table {{ changed_marker(target) }} as
+    select {{ changed }} as changed_keys, '{{ invocation_id }}' as invocation_id;
     {%- if config.get('meta', {}).get('record_changes') %}
     create or replace table {{ change_log(target) }} as
     select {{ columns }} from {{ target }} where {{ matches if changed else 'false' }}
@@ -147,6 +153,16 @@
     from {{ changes }}
     where not is_deleted
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- What an apply_changes model's latest incremental run changed, beside the model. -#}
+{% macro changed_marker(relation) -%}
+    {{ return(api.Relation.create(
+        database=relation.database,
+        schema=relation.schema,
+        identifier=relation.identifier ~ '__changed',
+    )) }}
 {%- endmacro %}
 
 

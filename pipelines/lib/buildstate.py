@@ -33,6 +33,10 @@ class BuildState:
     at: datetime
     # The oldest raw batch still landing when the build started (pipelines/lib/rereads.py).
     pending_since: datetime | None = None
+    # The run that completed the database just before this one (None: that one did not).
+    previous_run_id: str | None = None
+    # dbt's own id of this run's invocation, once it succeeded (its models' markers carry it).
+    dbt_invocation_id: str | None = None
 
     def as_json(self) -> dict:
         """Return the state as JSON-able data."""
@@ -62,10 +66,21 @@ def write_state(
     full_refresh: bool,
     watermark: datetime | None,
     pending_since: datetime | None = None,
+    previous_run_id: str | None = None,
+    dbt_invocation_id: str | None = None,
 ) -> BuildState:
     """Record the state of the build database (atomically)."""
     now = datetime.now(UTC)
-    state = BuildState(status, run_id, full_refresh, watermark, now, pending_since)
+    state = BuildState(
+        status,
+        run_id,
+        full_refresh,
+        watermark,
+        now,
+        pending_since,
+        previous_run_id,
+        dbt_invocation_id,
+    )
     Path(warehouse_dir).mkdir(parents=True, exist_ok=True)
     write_atomic(state_path(warehouse_dir), json.dumps(state.as_json()).encode())
     return state
@@ -84,6 +99,8 @@ def read_state(warehouse_dir: Path) -> BuildState | None:
         _parsed(raw["watermark"]),
         datetime.fromisoformat(raw["at"]),
         _parsed(raw.get("pending_since")),
+        raw.get("previous_run_id"),
+        raw.get("dbt_invocation_id"),
     )
 
 

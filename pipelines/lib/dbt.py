@@ -92,6 +92,7 @@ def published_marts(manifest: Mapping[str, Any]) -> list[MartSpec]:
     A model's ``meta.period_column`` (a date or timestamp column) splits each tenant's rows into
     one file per ``meta.period`` (month, the default, or year) of it: for marts that grow at
     the recent end, so that new data rewrites the current period's file and links the others.
+    An ``apply_changes`` model names the marker its runs leave (``<table>__changed``).
     """
     specs = []
     for node in manifest["nodes"].values():
@@ -105,7 +106,10 @@ def published_marts(manifest: Mapping[str, Any]) -> list[MartSpec]:
         if column is not None and not _COLUMN.match(str(column)):
             raise ValueError(f"model {name!r}: meta.period_column {column!r} is not a column name")
         period = meta.get("period", "month")
-        specs.append(MartSpec(name, relation, mart_key(config), column, period))
+        marker = None
+        if config.get("incremental_strategy") == "apply_changes":  # macros/incremental.sql
+            marker = f"{quote(node['schema'])}.{quote(name + '__changed')}"
+        specs.append(MartSpec(name, relation, mart_key(config), column, period, marker))
     return sorted(specs, key=lambda spec: spec.name)
 
 

@@ -198,10 +198,10 @@ def test_failure_while_exporting_keeps_the_old_snapshot(build_db, tmp_path, var_
     bigger = make_build_db(tmp_path / "bigger.duckdb", {1: 60, 2: 40, 3: 10})
     real = export_module.export_mart
 
-    def die_on_second_mart(con, spec, snapshot, previous=None):
+    def die_on_second_mart(con, spec, snapshot, previous=None, trusted=None):
         if spec.name == "mart_sales_daily":
             raise OSError("disk full")
-        return real(con, spec, snapshot, previous)
+        return real(con, spec, snapshot, previous, trusted)
 
     monkeypatch.setattr(export_module, "export_mart", die_on_second_mart)
     with pytest.raises(OSError):
@@ -461,3 +461,67 @@ def test_bytes_depend_on_the_rows_not_on_rows_deleted_before(tmp_path):
     one = publish(edited, tmp_path / "one", watermark=None, marts=spec)
     two = publish(fresh, tmp_path / "two", watermark=None, marts=spec)
     assert file_digests(one.path) == file_digests(two.path)
+
+
+MARKED = [
+    MartSpec(
+        "fct_orders",
+        "main_marts.fct_orders",
+        ("order_id",),
+        changed_marker="main_marts.fct_orders__changed",
+    )
+]
+
+
+def set_marker(db: Path, changed_keys: int, invocation: str) -> None:
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "create or replace table main_marts.fct_orders__changed as "
+            "select $1::bigint as changed_keys, $2 as invocation_id",
+            [changed_keys, invocation],
+        )
+
+
+def test_a_mart_its_trusted_run_did_not_change_is_linked_unread(tmp_path, var_dir):
+    db = make_build_db(tmp_path / "b.duckdb", {1: 30, 2: 20})
+    first = publish(db, var_dir, watermark=None, marts=MARKED)
+    assert first.manifest["marts"]["fct_orders"]["unread"] is False  # no previous snapshot
+    # The table changes behind the marker's back: only a mart that is not read keeps old rows.
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from main_marts.fct_orders where tenant_id = 2")
+    set_marker(db, 0, "inv-2")
+    second = publish(db, var_dir, watermark=None, marts=MARKED, trusted_invocation="inv-2")
+    entry = second.manifest["marts"]["fct_orders"]
+    assert entry["unread"] is True and second.rows("fct_orders", 2) == 20
+    assert entry["fingerprints"] == first.manifest["marts"]["fct_orders"]["fingerprints"]
+    old, new = (
+        s.path / "fct_orders" / "tenant_id=2" / "part-00000.parquet" for s in (first, second)
+    )
+    assert old.stat().st_ino == new.stat().st_ino
+    assert count(mart_glob(second, "fct_orders", 2)) == 20
+    # A marker (or a change log) beside a mart is not a mart of its own.
+    found = publish(db, tmp_path / "found", watermark=None).manifest["marts"]
+    assert sorted(found) == ["fct_orders", "mart_sales_daily"]
+
+
+@pytest.mark.parametrize(
+    ("marker", "trusted"),
+    [
+        ((3, "inv-2"), "inv-2"),  # the run changed keys
+        ((0, "inv-1"), "inv-2"),  # the marker is an older run's
+        ((0, "inv-2"), None),  # nobody vouches for the previous snapshot
+        (None, "inv-2"),  # no marker at all
+    ],
+    ids=["changed", "stale-marker", "untrusted", "no-marker"],
+)
+def test_a_mart_is_read_unless_its_trusted_run_changed_nothing(tmp_path, var_dir, marker, trusted):
+    db = make_build_db(tmp_path / "b.duckdb", {1: 30, 2: 20})
+    publish(db, var_dir, watermark=None, marts=MARKED)
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from main_marts.fct_orders where tenant_id = 2")
+    if marker is not None:
+        set_marker(db, *marker)
+    second = publish(db, var_dir, watermark=None, marts=MARKED, trusted_invocation=trusted)
+    assert second.manifest["marts"]["fct_orders"]["unread"] is False
+    assert second.rows("fct_orders", 2) == 0
+    assert second.rows("fct_orders", 1) == 30 and second.manifest["reused_files"] == 1

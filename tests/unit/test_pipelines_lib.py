@@ -9,6 +9,7 @@ import pytest
 from pipelines.lib.buildstate import (
     BUILDING,
     BUILT,
+    BuildState,
     NotBuilt,
     built_state,
     read_state,
@@ -29,9 +30,10 @@ def test_build_state_round_trip_and_publish_gate(tmp_path):
     write_state(tmp_path, BUILDING, "run-1", False, WATERMARK)
     with pytest.raises(NotBuilt, match="building"):  # dbt started and did not finish
         built_state(tmp_path)
-    write_state(tmp_path, BUILT, "run-1", True, WATERMARK)
+    write_state(tmp_path, BUILT, "run-1", True, WATERMARK, None, "run-0", "inv-1")
     state = built_state(tmp_path)
     assert (state.run_id, state.full_refresh, state.watermark) == ("run-1", True, WATERMARK)
+    assert (state.previous_run_id, state.dbt_invocation_id) == ("run-0", "inv-1")
 
 
 def test_settings_survive_the_trip_through_resource_config(tmp_path):
@@ -135,3 +137,31 @@ def test_dbt_build_args_stay_the_same_and_the_watermark_travels_as_an_env_var():
     assert first.environ["SHOPLAKE_RAW_WATERMARK"] == "2026-10-31T12:00:00.123456+00:00"
     full = dbt_plan(True, False, {"as_of_date": "2026-11-01"}, None, None)
     assert full.args == ["build", "--vars", '{"as_of_date": "2026-11-01"}', "--full-refresh"]
+
+
+@pytest.mark.parametrize(
+    ("full_refresh", "previous_run_id", "published_from", "trusted"),
+    [
+        (False, "run-1", "run-1", "inv-2"),  # the snapshot is the build this one followed
+        (True, "run-1", "run-1", None),  # a full refresh rebuilt every table
+        (False, None, "run-1", None),  # the build before did not complete
+        (False, "run-1", "run-0", None),  # run-1's publish failed: the snapshot is older
+        (False, "run-1", None, None),  # nothing published yet
+    ],
+)
+def test_publish_trusts_change_markers_only_right_after_the_published_build(
+    monkeypatch, tmp_path, full_refresh, previous_run_id, published_from, trusted
+):
+    from pipelines.defs.publish import assets
+    from warehouse.publish import NoSnapshot, Snapshot
+
+    def current(var_dir):
+        if published_from is None:
+            raise NoSnapshot("none")
+        return Snapshot("b", tmp_path, {"build": {"dbt_run_id": published_from}})
+
+    monkeypatch.setattr(assets, "current_snapshot", current)
+    state = BuildState(
+        BUILT, "run-2", full_refresh, WATERMARK, WATERMARK, None, previous_run_id, "inv-2"
+    )
+    assert assets.trusted_invocation(state, tmp_path) == trusted

@@ -16,12 +16,16 @@ the key reads little.
 
 A file whose rows did not change since the previous snapshot is not written again: it is
 hard-linked from there. "Did not change" is decided by a fingerprint per file (row count and two
-aggregates of row hashes) that costs a scan, about a twentieth of an export.
+aggregates of row hashes) that costs a scan, about a twentieth of an export. A mart whose build
+left a marker saying it changed nothing is not even scanned: when the caller vouches that the
+previous snapshot holds the mart as it was before that build (``trusted_invocation``), every
+file is linked as it is.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,6 +38,8 @@ import duckdb
 from warehouse.publish.layout import PART_FILE, check_mart_name, empty_file, partition_dir
 
 MART_PREFIXES = ("fct_", "dim_", "mart_")
+# Tables a build leaves beside a mart about its latest run (change logs and markers).
+BESIDE_MART_SUFFIXES = ("__changes", "__changed")
 ROW_GROUP_ROWS = 16_384
 TENANT_COLUMN = "tenant_id"
 PERIODS = ("month", "year")
@@ -50,6 +56,8 @@ class MartSpec:
     key: tuple[str, ...] = ()
     period_column: str | None = None  # a date or timestamp column: one file per period of it
     period: str = "month"  # or "year"
+    # A one-row relation (changed_keys, invocation_id): what the mart's latest run changed.
+    changed_marker: str | None = None
 
 
 @dataclass
@@ -63,6 +71,7 @@ class MartExport:
     tenants: dict[int, int] = field(default_factory=dict)
     fingerprints: dict[int, dict[str, str]] = field(default_factory=dict)
     reused: int = 0  # files linked from the previous snapshot
+    unread: bool = False  # linked whole on its change marker's word, without reading the mart
 
     @property
     def rows(self) -> int:
@@ -79,6 +88,7 @@ class MartExport:
             "rows": self.rows,
             "tenants": {str(t): n for t, n in sorted(self.tenants.items())},
             "fingerprints": {str(t): dict(sorted(f.items())) for t, f in self.fingerprints.items()},
+            "unread": self.unread,
         }
 
 
@@ -101,7 +111,10 @@ def quote(identifier: str) -> str:
 
 
 def discover_marts(con: duckdb.DuckDBPyConnection) -> list[MartSpec]:
-    """Find the mart tables (``fct_``/``dim_``/``mart_``) in the build database."""
+    """Find the mart tables (``fct_``/``dim_``/``mart_``) in the build database.
+
+    The change logs and markers a build leaves beside a mart are not marts.
+    """
     rows = con.execute(
         "select table_schema, table_name from information_schema.tables "
         "where table_type = 'BASE TABLE' and table_catalog = current_database() "
@@ -109,7 +122,7 @@ def discover_marts(con: duckdb.DuckDBPyConnection) -> list[MartSpec]:
     ).fetchall()
     found: dict[str, MartSpec] = {}
     for schema, table in rows:
-        if not table.startswith(MART_PREFIXES):
+        if not table.startswith(MART_PREFIXES) or table.endswith(BESIDE_MART_SUFFIXES):
             continue
         if table in found:
             raise ValueError(f"mart {table!r} exists in more than one schema")
@@ -118,9 +131,18 @@ def discover_marts(con: duckdb.DuckDBPyConnection) -> list[MartSpec]:
 
 
 def export_mart(
-    con: duckdb.DuckDBPyConnection, spec: MartSpec, snapshot: Path, previous: Previous | None = None
+    con: duckdb.DuckDBPyConnection,
+    spec: MartSpec,
+    snapshot: Path,
+    previous: Previous | None = None,
+    trusted_invocation: str | None = None,
 ) -> MartExport:
-    """Write one mart's partitions and its empty schema file under ``snapshot``."""
+    """Write one mart's partitions and its empty schema file under ``snapshot``.
+
+    ``trusted_invocation``: the dbt invocation that built the database right after the one
+    ``previous`` was published from; a mart whose marker says that invocation changed nothing
+    is linked whole from ``previous``.
+    """
     check_mart_name(spec.name)
     described = con.execute(f"describe select * from {spec.relation}").fetchall()
     columns = [{"name": row[0], "type": row[1]} for row in described]
@@ -135,6 +157,12 @@ def export_mart(
     order = ", ".join(quote(c) for c in _sort_columns(spec.key, names))
     result = MartExport(columns, list(spec.key), spec.period_column, spec.period)
     earlier = _comparable(previous, spec.name, result)
+    schema_only = empty_file(snapshot, spec.name)
+    schema_only.parent.mkdir(parents=True, exist_ok=True)
+    _copy(con, f"select * from {spec.relation} where false", [], schema_only)
+    unchanged = _unchanged(con, spec, trusted_invocation)
+    if earlier is not None and unchanged and _link_all(earlier, spec.name, result, snapshot):
+        return result
     changed: dict[int, list[PartFile]] = {}
     for tenant_id, files in _fingerprints(con, spec).items():
         folder = partition_dir(snapshot, spec.name, tenant_id)
@@ -150,10 +178,41 @@ def export_mart(
     whole = {t for t, files in changed.items() if len(files) == len(result.fingerprints[t])}
     folder_of = partial(partition_dir, snapshot, spec.name)
     _write_changed(con, spec, changed, whole, order, folder_of)
-    schema_only = empty_file(snapshot, spec.name)
-    schema_only.parent.mkdir(parents=True, exist_ok=True)
-    _copy(con, f"select * from {spec.relation} where false", [], schema_only)
     return result
+
+
+def _unchanged(
+    con: duckdb.DuckDBPyConnection, spec: MartSpec, trusted_invocation: str | None
+) -> bool:
+    # Whether the mart's marker says the trusted invocation ran it and it changed nothing.
+    if trusted_invocation is None or spec.changed_marker is None:
+        return False
+    try:
+        marker = con.execute(
+            f"select changed_keys, invocation_id from {spec.changed_marker}"
+        ).fetchall()
+    except duckdb.CatalogException:  # never run incrementally yet
+        return False
+    return marker == [(0, trusted_invocation)]
+
+
+def _link_all(previous: Previous, mart: str, result: MartExport, snapshot: Path) -> bool:
+    # Link every file of the mart from ``previous`` and take its counts and fingerprints.
+    entry = previous.manifest["marts"][mart]
+    try:
+        for tenant, files in entry["fingerprints"].items():
+            folder = partition_dir(snapshot, mart, int(tenant))
+            folder.mkdir(parents=True)
+            for name in files:
+                os.link(partition_dir(previous.path, mart, int(tenant)) / name, folder / name)
+    except OSError:  # a file gone, or another file system: export the mart instead
+        shutil.rmtree(snapshot / mart, ignore_errors=True)
+        return False
+    result.tenants = {int(t): n for t, n in entry["tenants"].items()}
+    result.fingerprints = {int(t): dict(f) for t, f in entry["fingerprints"].items()}
+    result.reused = sum(len(f) for f in result.fingerprints.values())
+    result.unread = True
+    return True
 
 
 def export_marts(
@@ -161,12 +220,15 @@ def export_marts(
     specs: Sequence[MartSpec],
     snapshot: Path,
     previous: Previous | None = None,
+    trusted_invocation: str | None = None,
 ) -> dict[str, MartExport]:
     """Export every mart in ``specs`` (names must be unique), reusing unchanged partitions."""
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate mart names in {names}")
-    return {spec.name: export_mart(con, spec, snapshot, previous) for spec in specs}
+    return {
+        spec.name: export_mart(con, spec, snapshot, previous, trusted_invocation) for spec in specs
+    }
 
 
 def _comparable(previous: Previous | None, mart: str, current: MartExport) -> Previous | None:

@@ -55,6 +55,7 @@ def publish(
     retention: Retention | None = None,
     info: Mapping[str, Any] | None = None,
     reuse: bool = True,
+    trusted_invocation: str | None = None,
 ) -> Snapshot:
     """Export the build's marts as a new snapshot, make it CURRENT, and prune old ones.
 
@@ -62,7 +63,9 @@ def publish(
     still landing while it read the lake); readers add them from the raw zone. None leaves the
     choice to the reader. ``reuse`` links partitions whose rows are unchanged from the current
     snapshot instead of writing them again (a full refresh passes False, so it writes every
-    file anew).
+    file anew). ``trusted_invocation``: the caller vouches that this dbt invocation built the
+    database from the state the current snapshot was published from; marts whose change
+    marker says it changed nothing are linked without being read (export.py).
     """
     root = snapshots_dir(var_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -70,7 +73,9 @@ def publish(
     build_id = new_build_id()
     previous = _previous(var_dir) if reuse else None
     manifest_of = partial(build_manifest, build_id, watermark, info=info, tail_from=tail_from)
-    manifest = _stage(build_db, root / f"{STAGING_PREFIX}{build_id}", marts, previous, manifest_of)
+    staging = root / f"{STAGING_PREFIX}{build_id}"
+    trusted = trusted_invocation if previous is not None else None
+    manifest = _stage(build_db, staging, marts, previous, manifest_of, trusted)
     os.rename(root / f"{STAGING_PREFIX}{build_id}", root / build_id)
     fsync_dir(root)
     switch_current(var_dir, build_id)
@@ -94,13 +99,14 @@ def _stage(
     marts: Sequence[MartSpec] | None,
     previous: Previous | None,
     manifest_of: Callable[[Mapping[str, MartExport]], dict[str, Any]],
+    trusted_invocation: str | None = None,
 ) -> dict[str, Any]:
     staging.mkdir()
     try:
         with duckdb.connect(str(build_db), read_only=True) as con:
             con.execute("set TimeZone = 'UTC'")  # periods of timestamps, for files split by one
             specs = discover_marts(con) if marts is None else marts
-            exports = export_marts(con, specs, staging, previous)
+            exports = export_marts(con, specs, staging, previous, trusted_invocation)
         manifest = manifest_of(exports)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
         fsync_tree(staging)

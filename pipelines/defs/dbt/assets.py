@@ -59,11 +59,11 @@ def warehouse_dbt(
     # The watermark first: a batch stamped before it but not yet visible is pending after it.
     watermark = raw_watermark(settings.lake_root)
     pending = oldest_pending(settings.lake_root, watermark, datetime.now(UTC))
-    plan = dbt_plan(
-        config.full_refresh, config.all_tests, config.vars, read_state(folder), watermark
-    )
+    previous = read_state(folder)
+    plan = dbt_plan(config.full_refresh, config.all_tests, config.vars, previous, watermark)
+    after = previous.run_id if previous is not None and previous.status == BUILT else None
     run_id = context.run.run_id
-    write_state(folder, BUILDING, run_id, config.full_refresh, watermark, pending)
+    write_state(folder, BUILDING, run_id, config.full_refresh, watermark, pending, after)
     target = target_dir(settings)
     (target / "run_results.json").unlink(missing_ok=True)  # a crashed dbt leaves none of its own
     with dbt_environment(settings, plan.environ):
@@ -76,9 +76,11 @@ def warehouse_dbt(
         )
     # Models' outputs as they finish; each test's result is gathered into its model's check.
     yield from (e for e in invocation.stream() if not isinstance(e, dg.AssetObservation))
+    results = None
     if (target / "run_results.json").exists():
+        results = invocation.get_artifact("run_results.json")
         yield from dbt_test_checks(
-            invocation.get_artifact("run_results.json"),
+            results,
             invocation.manifest,
             TRANSLATOR,
             PROJECT,
@@ -90,4 +92,7 @@ def warehouse_dbt(
     # A subset run leaves other models at an older watermark: publishable only after a full one.
     whole = set(context.selected_asset_keys) == set(warehouse_dbt.keys)
     status = BUILT if whole else PARTIAL
-    write_state(folder, status, run_id, config.full_refresh, watermark, pending)
+    invocation_id = (results or {}).get("metadata", {}).get("invocation_id")
+    write_state(
+        folder, status, run_id, config.full_refresh, watermark, pending, after, invocation_id
+    )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from pipelines.defs.dbt.assets import PROJECT
-from pipelines.lib.buildstate import built_state
+from pipelines.lib.buildstate import BuildState, built_state
 from pipelines.lib.dbt import published_marts
 from pipelines.lib.rawzone import live_keys, raw_watermark
 from pipelines.lib.rereads import tail_start
@@ -51,6 +51,7 @@ def marts_snapshot(
         retention=retention,
         info=info,
         reuse=not state.full_refresh,
+        trusted_invocation=trusted_invocation(state, settings.var_dir),
     )
     rows = {name: entry["rows"] for name, entry in snapshot.manifest["marts"].items()}
     return dg.MaterializeResult(
@@ -62,6 +63,25 @@ def marts_snapshot(
             "reused_files": snapshot.manifest["reused_files"],
         }
     )
+
+
+def trusted_invocation(state: BuildState, var_dir) -> str | None:
+    """Return the dbt invocation whose change markers publish may trust, if any.
+
+    Only when the current snapshot was published from the very build this one followed: then
+    a mart this build's dbt run changed nothing in is what that snapshot holds. A full
+    refresh, a build after a failed or partial one, or a snapshot from an older build (its
+    publish failed since) trusts nothing, and every mart is fingerprinted as before.
+    """
+    if state.full_refresh or state.previous_run_id is None or state.dbt_invocation_id is None:
+        return None
+    try:
+        previous = current_snapshot(var_dir)
+    except NoSnapshot:
+        return None
+    if previous.manifest.get("build", {}).get("dbt_run_id") != state.previous_run_id:
+        return None
+    return state.dbt_invocation_id
 
 
 @dg.asset_check(asset=SNAPSHOT, name="snapshot_is_fresh")
