@@ -7,6 +7,9 @@ other failure (``fail``, ``error``) with ERROR. Tests dbt skipped (their model, 
 failed) did not run: a model whose tests all skipped gets no result, as its model gets no
 materialization. The metadata names every test that ran and, for those that did not pass, dbt's
 status, failing row count and message.
+
+dagster-dbt would turn each test's result into an observation plus a log message (two
+event-log writes per test); ``model_events`` converts only the other nodes' events.
 """
 
 from __future__ import annotations
@@ -15,13 +18,28 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliInvocation, DbtProject
 
 from pipelines.lib.translator import ShoplakeTranslator
 
 PASSED = "pass"
 WARNED = "warn"
 SKIPPED = "skipped"
+
+
+def model_events(invocation: DbtCliInvocation) -> Iterator[Any]:
+    """Yield the Dagster events of a dbt run's models (outputs, materializations), not tests'."""
+    for event in invocation.stream_raw_events():
+        node = event.raw_event.get("data", {}).get("node_info", {})
+        if str(node.get("unique_id", "")).startswith("test."):
+            continue
+        yield from event.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=invocation.context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        )
 
 
 def dbt_test_checks(

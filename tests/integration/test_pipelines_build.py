@@ -230,6 +230,11 @@ def test_every_check_passed_including_dbt_tests_and_row_counts(warehouse):
     dbt_checks = [e for e in evaluations if e.check_name == DBT_TESTS]
     assert len(dbt_checks) == warehouse.first.checks_passed - 2 > 25
     assert sum(e.metadata["tests_run"].value for e in dbt_checks) > 150
+    # No test's result reached the event log on its own (as an observation and a log line).
+    observed = warehouse.instance.get_records_for_run(
+        warehouse.first.run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION
+    ).records
+    assert observed == []
 
 
 def test_incremental_build_saw_new_changed_and_deleted_orders(warehouse, rebuilt):

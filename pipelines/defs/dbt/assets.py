@@ -17,7 +17,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pipelines.lib.buildplan import dbt_plan
 from pipelines.lib.buildstate import BUILDING, BUILT, read_state, write_state
 from pipelines.lib.dbt import dbt_environment, dbt_project, target_dir
-from pipelines.lib.dbt_tests import dbt_test_checks
+from pipelines.lib.dbt_tests import dbt_test_checks, model_events
 from pipelines.lib.rawzone import raw_watermark
 from pipelines.lib.rereads import oldest_pending
 from pipelines.lib.resources import BuildLockResource, ShoplakeResource
@@ -75,7 +75,7 @@ def warehouse_dbt(
             raise_on_error=False,
         )
     # Models' outputs as they finish; each test's result is gathered into its model's check.
-    yield from (e for e in invocation.stream() if not isinstance(e, dg.AssetObservation))
+    yield from model_events(invocation)
     results = None
     if (target / "run_results.json").exists():
         results = invocation.get_artifact("run_results.json")
