@@ -29,6 +29,7 @@ ASSETS = [
     "fct_orders",
     "fct_payments",
     "fct_refunds",
+    "int_customer_orders",
     "int_orders__localized",
     "int_product_sales",
     "int_products__unnested",

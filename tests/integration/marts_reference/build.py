@@ -46,6 +46,7 @@ CHANGE_LOG_READERS = {
     "intermediate.int_sessions__summarized": ["tenant_id", "session_id"],
     "marts.mart_event_funnel": ["tenant_id", "funnel_date"],
     "intermediate.int_orders__localized": ["tenant_id", "order_id"],
+    "intermediate.int_customer_orders": ["tenant_id", "customer_id"],
     "intermediate.int_product_sales": ["tenant_id", "product_id"],
     "marts.mart_sales_daily": ["tenant_id", "sales_date"],
     "marts.mart_sales_hourly": ["tenant_id", "sales_hour"],

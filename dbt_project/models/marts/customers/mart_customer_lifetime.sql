@@ -1,14 +1,8 @@
--- Every known customer with their whole order history (orders that count in sales). Lifetime
--- value is what they paid net of refunds; flags compare against the tenant's thresholds on the
--- as-of day.
+-- Every known customer with their whole order history (orders that count in sales, summed up
+-- per customer in int_customer_orders). Lifetime value is what they paid net of refunds; flags
+-- compare against the tenant's thresholds on the as-of day.
 with customers as (
     select * from {{ ref('dim_customers') }}
-),
-
-orders as (
-    select * from {{ ref('int_orders__localized') }}
-    where counts_in_sales
-        and customer_id is not null
 ),
 
 tenants as (
@@ -19,18 +13,7 @@ tenants as (
 ),
 
 customer_orders as (
-    select
-        tenant_id,
-        customer_id,
-        count(*) as order_count,
-        {{ int_sum('total_minor') }} as gross_spend_minor,
-        {{ int_sum('refunded_minor') }} as refunded_minor,
-        min(created_at) as first_order_at,
-        max(created_at) as last_order_at,
-        min(created_date) as first_order_date,
-        max(created_date) as last_order_date
-    from orders
-    group by tenant_id, customer_id
+    select * from {{ ref('int_customer_orders') }}
 ),
 
 measured as (
