@@ -20,7 +20,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtProject
 
-from pipelines.lib.translator import ShoplakeTranslator
+from pipelines.lib.translator import DBT_TESTS, ShoplakeTranslator
 
 PASSED = "pass"
 WARNED = "warn"
@@ -50,13 +50,16 @@ def dbt_test_checks(
     selected: Collection[dg.AssetCheckKey],
 ) -> Iterator[dg.AssetCheckResult]:
     """Yield one result per selected ``dbt_tests`` check with at least one test in the run."""
+    # The same test-to-model mapping the checks were declared from.
+    check_of = {
+        test_id: dg.AssetCheckKey(asset, DBT_TESTS)
+        for asset, tests in translator.tests_by_asset(manifest, project).items()
+        for test_id in tests
+    }
     grouped: dict[dg.AssetCheckKey, list[Mapping[str, Any]]] = {}
     for result in run_results.get("results", []):
-        test_id = result["unique_id"]
-        if not test_id.startswith("test.") or result["status"] == SKIPPED:
-            continue
-        key = translator.check_key_of_test(manifest, test_id, project)
-        if key is not None and key in selected:
+        key = check_of.get(result["unique_id"])
+        if key is not None and key in selected and result["status"] != SKIPPED:
             grouped.setdefault(key, []).append(result)
     for key in sorted(grouped, key=lambda k: k.to_user_string()):
         yield _check_result(key, grouped[key], manifest)

@@ -54,8 +54,6 @@ class ShoplakeTranslator(DagsterDbtTranslator):
     ) -> dg.AssetCheckSpec | None:
         # dagster-dbt asks once per test next to the model; every test of a model answers the
         # same spec, which it keeps once.
-        if self.check_key_of_test(manifest, unique_id, project) is None:
-            return None
         tests = self.tests_by_asset(manifest, project).get(asset_spec.key, [])
         if unique_id not in tests:
             return None  # a test attached to another model (relationships name two)
@@ -74,23 +72,20 @@ class ShoplakeTranslator(DagsterDbtTranslator):
             blocking=any(_severity(node) == "error" for node in nodes),
         )
 
-    def check_key_of_test(
-        self, manifest: Mapping[str, Any], test_id: str, project: DbtProject | None
-    ) -> dg.AssetCheckKey | None:
-        """Return the ``dbt_tests`` check a test's result counts in (None: not a model's test)."""
-        key = get_asset_check_key_for_test(manifest, self, test_id, project)
-        return None if key is None else dg.AssetCheckKey(key.asset_key, DBT_TESTS)
-
     def tests_by_asset(
         self, manifest: Mapping[str, Any], project: DbtProject | None
     ) -> dict[dg.AssetKey, list[str]]:
-        """Return each asset's dbt tests (unique ids), worked out once per manifest."""
+        """Return each asset's dbt tests (unique ids), worked out once per manifest.
+
+        A test belongs to the model dagster-dbt attaches it to (a relationships test names
+        two); tests of no model (sources, singular tests of several) belong nowhere.
+        """
         if self._tests is None or self._tests[0] is not manifest:
             tests: dict[dg.AssetKey, list[str]] = {}
             for test_id in sorted(manifest["nodes"]):
-                check = self.check_key_of_test(manifest, test_id, project)
-                if check is not None:
-                    tests.setdefault(check.asset_key, []).append(test_id)
+                key = get_asset_check_key_for_test(manifest, self, test_id, project)
+                if key is not None:
+                    tests.setdefault(key.asset_key, []).append(test_id)
             self._tests = (manifest, tests)
         return self._tests[1]
 

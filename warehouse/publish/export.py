@@ -160,8 +160,8 @@ def export_mart(
     schema_only = empty_file(snapshot, spec.name)
     schema_only.parent.mkdir(parents=True, exist_ok=True)
     _copy(con, f"select * from {spec.relation} where false", [], schema_only)
-    unchanged = _unchanged(con, spec, trusted_invocation)
-    if earlier is not None and unchanged and _link_all(earlier, spec.name, result, snapshot):
+    unchanged = earlier is not None and _unchanged(con, spec, trusted_invocation)
+    if unchanged and _link_all(earlier, spec.name, result, snapshot):
         return result
     changed: dict[int, list[PartFile]] = {}
     for tenant_id, files in _fingerprints(con, spec).items():

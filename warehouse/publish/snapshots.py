@@ -74,9 +74,8 @@ def publish(
     previous = _previous(var_dir) if reuse else None
     manifest_of = partial(build_manifest, build_id, watermark, info=info, tail_from=tail_from)
     staging = root / f"{STAGING_PREFIX}{build_id}"
-    trusted = trusted_invocation if previous is not None else None
-    manifest = _stage(build_db, staging, marts, previous, manifest_of, trusted)
-    os.rename(root / f"{STAGING_PREFIX}{build_id}", root / build_id)
+    manifest = _stage(build_db, staging, marts, previous, manifest_of, trusted_invocation)
+    os.rename(staging, root / build_id)
     fsync_dir(root)
     switch_current(var_dir, build_id)
     policy = retention or Retention()
