@@ -109,6 +109,11 @@
   Keys compare null-safe (a stock SKU has no variant_id). Finding the rows to delete scans the
   whole table, so a run without changes (often: a ledger when only orders landed) skips it.
 
+  A key whose recomputed rows equal the rows held for it, row for row, is left alone: models
+  recompute more than changed (every order of a customer who ordered again, every product of a
+  refunded order), and only what really changed goes on downstream, into the change log and
+  the marker. The comparison reads the held rows of the offered keys once (`__held`).
+
   A model with `meta: {record_changes: true}` also leaves `<table>__changes`: the rows it
   replaced and the rows it inserted in its latest incremental run (empty when nothing changed),
   so a model built from it can recompute only what those rows touch (`change_log`).
@@ -119,40 +124,81 @@
 -#}
 {% macro get_incremental_apply_changes_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
-    {%- set changes = arg_dict['temp_relation'] -%}
+    {%- set offered = arg_dict['temp_relation'] -%}
     {%- set keys = arg_dict['unique_key'] -%}
     {%- set keys = [keys] if keys is string else keys -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- set changed = run_query('select count(*) from ' ~ changes).columns[0].values()[0] -%}
-    {%- set matches -%}
-        exists (
-            select 1
-            from {{ changes }} as changes
-            where
-            {%- for key in keys %}
-                {{ null_safe_equal('changes.' ~ key, target ~ '.' ~ key) }}{{ ' and' if not loop.last }}
-            {%- endfor %}
-        )
-    {%- endset -%}
+    {%- set held = adapter.quote(offered.identifier ~ '__held') -%}
+    {%- set differing = adapter.quote(offered.identifier ~ '__differing') -%}
+    {%- set offered_keys = run_query('select count(*) from ' ~ offered).columns[0].values()[0] -%}
+    {%- set changed = 0 -%}
+    {%- if offered_keys > 0 -%}
+        {%- call statement('compare_with_held') -%}
+            create or replace temp table {{ held }} as
+            select {{ columns }}
+            from {{ target }}
+            where {{ key_among(keys, offered, target) }};
+
+            create or replace temp table {{ differing }} as
+            select distinct {{ keys | join(', ') }}
+            from (
+                (
+                    select {{ columns }} from {{ offered }} where not is_deleted
+                    except all
+                    select {{ columns }} from {{ held }}
+                )
+                union all
+                (
+                    select {{ columns }} from {{ held }}
+                    except all
+                    select {{ columns }} from {{ offered }} where not is_deleted
+                )
+            );
+        {%- endcall -%}
+        {%- set changed = run_query('select count(*) from ' ~ differing).columns[0].values()[0] -%}
+    {%- endif -%}
     create or replace table {{ changed_marker(target) }} as
     select {{ changed }} as changed_keys, '{{ invocation_id }}' as invocation_id;
     {%- if config.get('meta', {}).get('record_changes') %}
     create or replace table {{ change_log(target) }} as
-    select {{ columns }} from {{ target }} where {{ matches if changed else 'false' }}
+    {%- if changed == 0 %}
+    select {{ columns }} from {{ target }} where false;
+    {%- else %}
+    select {{ columns }} from {{ held }} where {{ key_among(keys, differing, held) }}
     union all
-    select {{ columns }} from {{ changes }} where not is_deleted;
+    select {{ columns }} from {{ offered }}
+    where not is_deleted and {{ key_among(keys, differing, offered) }};
+    {%- endif %}
     {% endif -%}
     {%- if changed == 0 -%}
     select 0 as nothing_changed
     {%- else -%}
     delete from {{ target }}
-    where {{ matches }};
+    where {{ key_among(keys, differing, target) }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
-    from {{ changes }}
-    where not is_deleted
+    from {{ offered }}
+    where not is_deleted and {{ key_among(keys, differing, offered) }}
     {%- endif -%}
+    {%- if offered_keys > 0 -%}
+    ;
+    drop table if exists {{ held }};
+    drop table if exists {{ differing }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- `exists` a row of `keys_relation` whose keys equal (null-safe) those of `row`. -#}
+{% macro key_among(keys, keys_relation, row) -%}
+    exists (
+        select 1
+        from {{ keys_relation }} as candidate
+        where
+        {%- for key in keys %}
+            {{ null_safe_equal('candidate.' ~ key, row ~ '.' ~ key) }}{{ ' and' if not loop.last }}
+        {%- endfor %}
+    )
 {%- endmacro %}
 
 
