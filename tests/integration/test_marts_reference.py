@@ -27,6 +27,8 @@ from tests.integration.marts_reference.build import (
     AS_OF,
     BOUNDED_FACTS,
     CHANGE_LOG_READERS,
+    DEFAULT_CHANGES,
+    NEXT_DAY,
     paths,
 )
 from tests.integration.marts_reference.compare import differences
@@ -58,10 +60,13 @@ class Build:
     incremental_target: Path
     bounded_db: Path
     fallback_db: Path
+    next_day_db: Path
+    new_default_db: Path
     before_changes: datetime
     first_run_refunds: int
     touched: dict[str, dict[str, str]]
-    first_sold_units: dict[str, int]  # after the second wave's build
+    first_sold_units: dict[str, dict]  # after the second wave's build
+    default_minimum: str  # a product of DEFAULT_CHANGES on the tenant's low-stock default
 
 
 @pytest.fixture(scope="session")
@@ -77,9 +82,9 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     return Build(
         p["lake"], p["incremental_db"].parent / "control" / "tenants.parquet",
         p["incremental_db"], p["full_db"], p["incremental_target"], p["bounded_db"],
-        p["fallback_db"],
+        p["fallback_db"], p["next_day_db"], p["new_default_db"],
         datetime.fromisoformat(summary["before_changes"]), summary["first_run_refunds"],
-        summary["touched"], summary["first_sold_units"],
+        summary["touched"], summary["first_sold_units"], summary["default_minimum"],
     )  # fmt: skip
 
 
@@ -134,6 +139,35 @@ def test_keys_recomputed_unchanged_are_left_out_of_the_change_log(build: Build) 
 def test_recomputing_without_change_logs_ends_where_full_refresh_does(build: Build, relation):
     fallback, full = read(build.fallback_db, relation), read(build.full_db, relation)
     assert not differences(fallback, full, CHANGE_LOG_READERS[relation])
+
+
+def test_stock_levels_follow_a_new_low_stock_default(build: Build) -> None:
+    # Nothing landed and no day passed: the tenant's new default alone moved its minimums.
+    tenants_file = build.new_default_db.parent / "control" / "tenants.parquet"
+    expected = reference_marts(build.lake, tenants_file, AS_OF)["mart_stock_levels"]
+    actual = read(build.new_default_db, "mart_stock_levels")
+    problems = differences(actual, expected, KEYS["mart_stock_levels"])
+    assert not problems, "\n".join(problems)
+    product = (pl.col("tenant_id") == DEFAULT_CHANGES) & (
+        pl.col("product_id") == build.default_minimum
+    )
+    moved = actual.filter(product)
+    assert moved.height > 0
+    assert moved.get_column("uses_default_min_level").to_list() == [True] * moved.height
+    assert set(moved.get_column("min_stock_level")) == {7}
+
+
+def test_stock_levels_follow_the_as_of_day_with_nothing_new(build: Build) -> None:
+    # The first build of a day recomputes every SKU: the velocity window slid a day.
+    expected = reference_marts(build.lake, build.tenants_file, NEXT_DAY)["mart_stock_levels"]
+    actual = read(build.next_day_db, "mart_stock_levels")
+    problems = differences(actual, expected, KEYS["mart_stock_levels"])
+    assert not problems, "\n".join(problems)
+    before = read(build.incremental_db, "mart_stock_levels")
+    slid = actual.join(before, on=KEYS["mart_stock_levels"], nulls_equal=True).filter(
+        pl.col("units_sold_30d") != pl.col("units_sold_30d_right")
+    )
+    assert slid.height > 0
 
 
 def test_tenants_keep_their_own_zone_currency_and_rows(build: Build) -> None:
@@ -192,8 +226,9 @@ def test_updates_deletes_and_retries_are_applied(build: Build) -> None:
 
 
 def test_a_product_whose_only_sale_is_deleted_has_none_left(build: Build) -> None:
-    # The second wave's build counted its first sale (2 units); the third deleted that order.
-    assert set(build.first_sold_units.values()) == {2}
+    # The second wave's build counted its first sale (2 units, days before the as-of day);
+    # the third deleted that order.
+    assert all(units == {"sold": 2, "recent": 2} for units in build.first_sold_units.values())
     sales = read(build.incremental_db, "intermediate.int_product_sales")
     performance = read(build.incremental_db, "mart_product_performance")
     for tenant, touched in build.touched.items():
@@ -203,3 +238,9 @@ def test_a_product_whose_only_sale_is_deleted_has_none_left(build: Build) -> Non
         assert sales.filter(product).is_empty()
         row = performance.filter(product).row(0, named=True)
         assert (row["units_sold"], row["order_count"], row["last_sold_at"]) == (0, 0, None)
+    levels = read(build.incremental_db, "mart_stock_levels")
+    for tenant, touched in build.touched.items():
+        sku = (pl.col("tenant_id") == int(tenant)) & (
+            pl.col("product_id") == touched["first_sold_product"]
+        )
+        assert levels.filter(sku).get_column("units_sold_30d").to_list() == [0]

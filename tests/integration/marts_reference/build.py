@@ -8,8 +8,11 @@ Steps: generate `tiny` into <root>/lake and write the tenants export; land the f
 payments (payment_changes.py); first `dbt run` with the refunds withheld (an entity without
 files); land the second wave (changes.py, payment_changes.py) and change a tenant's settings;
 incremental `dbt build` (every data and unit test) into <root>/warehouse; land a third wave (an
-order refunded days later deleted) and build incrementally again; `dbt run --full-refresh` into a
-fresh <root>/warehouse-full; the facts alone, bounded by the raw watermark taken before the
+order refunded days later deleted) and build incrementally again; copies of that warehouse
+rebuilt from their change logs' fallback (<root>/warehouse-fallback), and stock levels rebuilt
+on the next as-of day (<root>/warehouse-next-day) and after a new low-stock default
+(<root>/warehouse-new-default); `dbt run --full-refresh` into a fresh
+<root>/warehouse-full; the facts alone, bounded by the raw watermark taken before the
 changes, into <root>/warehouse-bounded. Writes <root>/summary.json.
 """
 
@@ -19,14 +22,18 @@ import json
 import os
 import shutil
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from ingestion.generator import generate, tenant_definitions
 from tests.integration.marts_reference import raw
-from tests.integration.marts_reference.changes import land_changes, land_third_wave
+from tests.integration.marts_reference.changes import (
+    land_changes,
+    land_default_minimum,
+    land_third_wave,
+)
 from tests.integration.marts_reference.payment_changes import (
     choose_orders,
     land_first_payments,
@@ -35,6 +42,7 @@ from tests.integration.marts_reference.payment_changes import (
 
 PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
 AS_OF = date(2026, 11, 1)
+NEXT_DAY = AS_OF + timedelta(days=1)
 # Lookback 0: the incremental run must really read only what landed after its watermark.
 DBT_VARS = {"as_of_date": AS_OF.isoformat(), "incremental_lookback_minutes": 0}
 BOUNDED_FACTS = ("fct_orders", "fct_order_items", "fct_refunds", "fct_payments")
@@ -43,6 +51,7 @@ CHANGE_LOG_READERS = {
     "intermediate.int_stock_events__leveled": ["tenant_id", "stock_event_id"],
     "intermediate.int_stock_ledger": ["tenant_id", "product_id", "variant_id"],
     "marts.mart_stock_movements": ["tenant_id", "product_id", "variant_id", "movement_date"],
+    "marts.mart_stock_levels": ["tenant_id", "product_id", "variant_id"],
     "intermediate.int_sessions__summarized": ["tenant_id", "session_id"],
     "marts.mart_event_funnel": ["tenant_id", "funnel_date"],
     "intermediate.int_orders__localized": ["tenant_id", "order_id"],
@@ -72,6 +81,15 @@ FINAL_SETTINGS = {
     **SETTINGS,
     33: json.dumps({"price_anomaly_threshold_pct": 10.0, "high_value_order_minor": 2000}),
 }
+# Changed last, with nothing else: the low-stock default of a tenant alone moves its levels.
+DEFAULT_CHANGES = 33
+NEW_DEFAULT_SETTINGS = {
+    **FINAL_SETTINGS,
+    DEFAULT_CHANGES: json.dumps(
+        {"price_anomaly_threshold_pct": 10.0, "high_value_order_minor": 2000,
+         "low_stock_default": 7}
+    ),  # fmt: skip
+}
 # 00:30 on 1 November in each tenant's zone (31 October in UTC for two of them).
 LOCAL_MIDNIGHT = {
     11: "2026-10-31T23:30:00+00:00",
@@ -89,6 +107,8 @@ def paths(root: Path) -> dict[str, Path]:
         "full_db": root / "warehouse-full" / "build.duckdb",
         "bounded_db": root / "warehouse-bounded" / "build.duckdb",
         "fallback_db": root / "warehouse-fallback" / "build.duckdb",
+        "next_day_db": root / "warehouse-next-day" / "build.duckdb",
+        "new_default_db": root / "warehouse-new-default" / "build.duckdb",
         "incremental_target": root / "target-incremental",
         "summary": root / "summary.json",
     }
@@ -144,16 +164,23 @@ class Dbt:
         return outcome.result
 
 
-def first_sold_units(dbt: Dbt, db: Path, target: Path, touched: dict) -> dict[str, int]:
-    """Return, per tenant, the units int_product_sales holds for the second wave's first sale."""
+def first_sold_units(dbt: Dbt, db: Path, target: Path, touched: dict) -> dict[str, dict]:
+    """Return, per tenant, the units the marts hold for the second wave's first sale.
+
+    ``sold``: all time (int_product_sales); ``recent``: in the velocity window ending on the
+    as-of day (mart_stock_levels).
+    """
     units = {}
     for tenant_id, roles in touched.items():
+        where = f"tenant_id = {int(tenant_id)} and product_id = '{roles['first_sold_product']}'"
         query = (
-            "select coalesce(sum(units_sold), 0) as n from {{ ref('int_product_sales') }} "
-            f"where tenant_id = {int(tenant_id)} and product_id = '{roles['first_sold_product']}'"
-        )
+            "select (select coalesce(sum(units_sold), 0) from {{ ref('int_product_sales') }} "
+            f"where {where}) as sold, (select coalesce(sum(units_sold_30d), 0) "
+            "from {{ ref('mart_stock_levels') }} " f"where {where}) as recent"
+        )  # fmt: skip
         shown = dbt(["show", "--inline", query], db, target)
-        units[str(tenant_id)] = int(shown.results[0].agate_table.rows[0][0])
+        sold, recent = shown.results[0].agate_table.rows[0]
+        units[str(tenant_id)] = {"sold": int(sold), "recent": int(recent)}
     return units
 
 
@@ -168,6 +195,8 @@ def main(root: Path) -> None:
     paid = {t: choose_orders(p["lake"], t) for t in TENANT_IDS.values()}
     for tenant_id, orders in paid.items():
         land_first_payments(p["lake"], tenant_id, orders)
+    # A product on its tenant's default minimum, for when that default changes.
+    default_minimum = land_default_minimum(p["lake"], DEFAULT_CHANGES)
     # The first build runs before any refund has landed: an entity without files must work.
     p["held"].mkdir()
     (p["lake"] / "raw" / "refunds").rename(p["held"] / "refunds")
@@ -193,6 +222,17 @@ def main(root: Path) -> None:
     shutil.copytree(p["incremental_db"].parent, p["fallback_db"].parent)
     readers = [relation.split(".")[1] for relation in CHANGE_LOG_READERS]
     dbt(["run", "-s", *readers], p["fallback_db"], root / "target-fallback")
+    # The next day's first build slides every tenant's velocity window with nothing new landed.
+    shutil.copytree(p["incremental_db"].parent, p["next_day_db"].parent)
+    next_day = {**DBT_VARS, "as_of_date": NEXT_DAY.isoformat()}
+    dbt(["run", "-s", "mart_stock_levels"], p["next_day_db"], root / "target-next-day",
+        variables=next_day, reread="none")  # fmt: skip
+    shutil.copytree(p["incremental_db"].parent, p["new_default_db"].parent)
+    write_tenants(p["new_default_db"].parent / "control" / "tenants.parquet", NEW_DEFAULT_SETTINGS)
+    # The tenants file is resolved when the project is parsed, and the tenants view names it:
+    # a project parsed for the copy, and the view rebuilt, read the copy's own file.
+    Dbt(p["lake"])(["run", "-s", "stg_control__tenants", "mart_stock_levels"],
+                   p["new_default_db"], root / "target-new-default", reread="none")  # fmt: skip
     dbt(["run", "--full-refresh"], p["full_db"], root / "target-full")
     # A build bounded by the raw watermark taken before the changes sees none of them.
     bounded = {**DBT_VARS, "raw_watermark": before_changes.isoformat() + "+00:00"}
@@ -200,7 +240,7 @@ def main(root: Path) -> None:
         root / "target-bounded", variables=bounded)  # fmt: skip
     summary = {"first_run_refunds": first_run_refunds, "touched": touched,
                "before_changes": before_changes.isoformat(),
-               "first_sold_units": first_sales}  # fmt: skip
+               "first_sold_units": first_sales, "default_minimum": default_minimum}  # fmt: skip
     p["summary"].write_text(json.dumps(summary, indent=1))
 
 

@@ -157,7 +157,8 @@ def _first_sale(
             "name": product["name"], "quantity": 2, "unit_price_minor": product["price_minor"],
             "discount_minor": 0}  # fmt: skip
     order = with_items(template, [item], id="ord-test-first-sale", order_number="#T-2",
-                       status="paid", updated_at="2026-10-30T13:00:00+00:00")  # fmt: skip
+                       status="paid", created_at="2026-10-30T12:00:00+00:00",
+                       updated_at="2026-10-30T13:00:00+00:00")  # fmt: skip
     land(lake, tenant_id, "first-sale", "order", [order])
     touched["first_sale_order"], touched["first_sold_product"] = order["id"], product["id"]
 
@@ -230,6 +231,22 @@ def _start_session_earlier(lake: Path, tenant_id: int) -> None:
               "customer_id": latest["customer_id"],
               "occurred_at": _stamp(latest["occurred_at"] - timedelta(days=2))}  # fmt: skip
     land(lake, tenant_id, "earlier-event", "event", [record])
+
+
+def land_default_minimum(lake: Path, tenant_id: int) -> str:
+    """Land a new version of a product without a minimum of its own (the tenant's default).
+
+    Landed before the first build (the last product by id: no later change touches it).
+    Return its id.
+    """
+    products = raw.current(lake, "products").filter(pl.col("tenant_id") == tenant_id)
+    product = products.sort("id", descending=True).row(0, named=True)
+    record = {k: v for k, v in product.items() if k != "tenant_id" and k != "date"
+              and not k.startswith("_")}  # fmt: skip
+    record.update(min_stock_level=0, created_at=_stamp(product["created_at"]),
+                  updated_at=_stamp(product["updated_at"] + timedelta(seconds=1)))  # fmt: skip
+    land(lake, tenant_id, "default-minimum", "product", [record])
+    return product["id"]
 
 
 def land_third_wave(lake: Path, tenant_id: int, touched: dict[str, str]) -> str:

@@ -64,6 +64,7 @@ def levels(products: pl.DataFrame, stock_events: pl.DataFrame, orders: list[Orde
             "days_of_cover": ratio(max(stock, 0) * VELOCITY_DAYS, units, 1),
             "stockout_count": len(outs), "is_low_stock": stock <= minimum,
             "is_out_of_stock": stock <= 0, "is_from_ledger": bool(events),
+            "uses_default_min_level": own <= 0, "as_of_date": as_of,
             "last_stockout_at": outs[-1]["occurred_at"] if outs else None,
             "last_movement_at": events[-1]["occurred_at"] if events else None,
         })  # fmt: skip

@@ -2,6 +2,7 @@
     materialized='incremental',
     incremental_strategy='apply_changes',
     unique_key=['tenant_id', 'product_id'],
+    meta={'record_changes': true},
 ) }}
 
 -- Incremental like the facts (macros/incremental.sql): a row depends only on its product's

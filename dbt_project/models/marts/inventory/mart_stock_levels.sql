@@ -1,30 +1,31 @@
-{%- set velocity_days = var('stock_velocity_days') -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key=['tenant_id', 'product_id', 'variant_id'],
+    meta={'test_all_rows': true},
+) }}
+
+{%- set velocity_days = var('stock_velocity_days') %}
 
 -- Current stock per SKU. A SKU with stock events takes its level from them (counts and deltas,
 -- int_stock_events__leveled, summed up per SKU in int_stock_ledger); one without any falls back
--- to the catalogue's stock_quantity. A table rebuilt by every build: its sales velocity moves
--- with "today".
-with skus as (
-    select * from {{ ref('int_products__unnested') }}
-),
-
-products as (
-    select * from {{ ref('dim_products') }}
-),
-
-tenants as (
+-- to the catalogue's stock_quantity.
+-- Incremental by product: a run recomputes every SKU of the products dim_products replaced or
+-- inserted, of the SKUs whose ledger changed, and of the SKUs whose recent sales moved (lines
+-- fct_order_items replaced or inserted, and the recent lines of orders int_orders__localized
+-- recomputed); and every SKU of a tenant whose as-of day moved (the velocity window slid: the
+-- first build of each local day), whose low-stock default changed, or that is gone. A SKU no
+-- current product has any more leaves a tombstone. After a failed build the change logs are
+-- incomplete: every product, held or current.
+with tenants as (
     select
         *,
         {{ as_of_date('timezone') }} as as_of_date
     from {{ ref('stg_control__tenants') }}
 ),
 
-ledger as (
-    select * from {{ ref('int_stock_ledger') }}
-),
-
 -- Lines are cut first by a bound a day wider than any tenant's window (local days start at
--- most 14 hours from UTC midnight): the join then sees the recent lines, not every line.
+-- most 14 hours from UTC midnight): the joins then see the recent lines, not every line.
 recent_lines as (
     select *
     from {{ ref('fct_order_items') }}
@@ -34,13 +35,127 @@ recent_lines as (
     )
 ),
 
+{% if is_incremental() -%}
+moved_tenants as (
+    select distinct held.tenant_id
+    from {{ this }} as held
+    left join tenants
+        on held.tenant_id = tenants.tenant_id
+    where tenants.tenant_id is null
+        or held.as_of_date <> tenants.as_of_date
+        or (held.uses_default_min_level and held.min_stock_level <> tenants.low_stock_default)
+),
+
+affected_products as (
+    {%- if change_log_usable() %}
+    select tenant_id, product_id from {{ change_log(ref('dim_products')) }}
+
+    union
+
+    select tenant_id, product_id from {{ change_log(ref('int_stock_ledger')) }}
+
+    union
+
+    select tenant_id, product_id from {{ change_log(ref('fct_order_items')) }}
+
+    union
+
+    select lines.tenant_id, lines.product_id
+    from recent_lines as lines
+    where exists (
+        select 1
+        from {{ change_log(ref('int_orders__localized')) }} as changed
+        where changed.tenant_id = lines.tenant_id
+            and changed.order_id = lines.order_id
+    )
+
+    union
+
+    select held.tenant_id, held.product_id
+    from {{ this }} as held
+    where held.tenant_id in (select tenant_id from moved_tenants)
+
+    union
+
+    select products.tenant_id, products.product_id
+    from {{ ref('dim_products') }} as products
+    where products.tenant_id in (select tenant_id from moved_tenants)
+    {%- else %}
+    select tenant_id, product_id from {{ ref('dim_products') }}
+
+    union
+
+    select tenant_id, product_id from {{ this }}
+    {%- endif %}
+),
+
+-- `exists` rather than joins: the affected products are the side to hash.
+products as (
+    select *
+    from {{ ref('dim_products') }} as products
+    where exists (
+        select 1
+        from affected_products
+        where products.tenant_id = affected_products.tenant_id
+            and products.product_id = affected_products.product_id
+    )
+),
+
+ledger as (
+    select *
+    from {{ ref('int_stock_ledger') }} as ledger
+    where exists (
+        select 1
+        from affected_products
+        where ledger.tenant_id = affected_products.tenant_id
+            and ledger.product_id = affected_products.product_id
+    )
+),
+
+sold_lines as (
+    select *
+    from recent_lines as lines
+    where exists (
+        select 1
+        from affected_products
+        where lines.tenant_id = affected_products.tenant_id
+            and lines.product_id = affected_products.product_id
+    )
+),
+{%- else -%}
+products as (
+    select * from {{ ref('dim_products') }}
+),
+
+ledger as (
+    select * from {{ ref('int_stock_ledger') }}
+),
+
+sold_lines as (
+    select * from recent_lines
+),
+{%- endif %}
+
+-- dim_products keeps a product's catalogue stock as total_stock_quantity (its own when it has
+-- no variants); product_skus reads it as stock_quantity.
+catalogue as (
+    select
+        *,
+        total_stock_quantity as stock_quantity
+    from products
+),
+
+skus as (
+    {{ product_skus('catalogue') }}
+),
+
 recent_sales as (
     select
         lines.tenant_id,
         lines.product_id,
         lines.variant_id,
         {{ int_sum('lines.quantity') }} as units_sold
-    from recent_lines as lines
+    from sold_lines as lines
     inner join {{ ref('int_orders__localized') }} as orders
         on lines.tenant_id = orders.tenant_id
         and lines.order_id = orders.order_id
@@ -63,11 +178,13 @@ measured as (
         skus.variant_name,
         ledger.ledger_level is not null as is_from_ledger,
         coalesce(ledger.ledger_level, skus.stock_quantity) as stock_quantity,
+        coalesce(skus.min_stock_level, 0) <= 0 as uses_default_min_level,
         case
             when skus.min_stock_level > 0 then skus.min_stock_level
             else tenants.low_stock_default
         end as min_stock_level,
         coalesce(recent_sales.units_sold, 0) as units_sold_recent,
+        tenants.as_of_date,
         coalesce(ledger.stockout_count, 0) as stockout_count,
         ledger.last_stockout_at,
         ledger.last_movement_at
@@ -87,7 +204,7 @@ measured as (
         and {{ equal_or_both_null('skus.variant_id', 'recent_sales.variant_id') }}
 ),
 
-final as (
+levels as (
     select
         -- ids
         tenant_id,
@@ -112,10 +229,44 @@ final as (
         stock_quantity <= min_stock_level as is_low_stock,
         stock_quantity <= 0 as is_out_of_stock,
         is_from_ledger,
-        -- timestamps
+        uses_default_min_level,
+        -- dates and timestamps
+        as_of_date,
         last_stockout_at,
         last_movement_at
     from measured
+),
+
+final as (
+    select
+        *,
+        false as is_deleted
+    from levels
+    {%- if is_incremental() %}
+
+    -- SKUs no current product has any more (a product or variant deleted, a tenant gone).
+    union all by name
+
+    select
+        held.tenant_id,
+        held.product_id,
+        held.variant_id,
+        true as is_deleted
+    from {{ this }} as held
+    where exists (
+        select 1
+        from affected_products
+        where held.tenant_id = affected_products.tenant_id
+            and held.product_id = affected_products.product_id
+    )
+    and not exists (
+        select 1
+        from levels
+        where levels.tenant_id = held.tenant_id
+            and levels.product_id = held.product_id
+            and {{ null_safe_equal('levels.variant_id', 'held.variant_id') }}
+    )
+    {%- endif %}
 )
 
-select * from final
+{{ emit_changes('final') }}
