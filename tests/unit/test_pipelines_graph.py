@@ -30,6 +30,7 @@ ASSETS = [
     "fct_payments",
     "fct_refunds",
     "int_customer_orders",
+    "int_order_categories",
     "int_orders__localized",
     "int_product_sales",
     "int_products__unnested",

@@ -57,6 +57,7 @@ CHANGE_LOG_READERS = {
     "intermediate.int_orders__localized": ["tenant_id", "order_id"],
     "intermediate.int_customer_orders": ["tenant_id", "customer_id"],
     "intermediate.int_product_sales": ["tenant_id", "product_id"],
+    "intermediate.int_order_categories": ["tenant_id", "order_id", "category_path"],
     "marts.mart_sales_daily": ["tenant_id", "sales_date"],
     "marts.mart_sales_hourly": ["tenant_id", "sales_hour"],
 }

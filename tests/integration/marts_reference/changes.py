@@ -2,8 +2,8 @@
 
 Everything goes through the record contracts and the lake writer, as CRUD and ingestion would:
 an order re-landed with a line dropped and a new refund, deleted orders (one with refunds),
-a first sale of a product never sold (the third wave deletes it again),
-customers, customer notes, products, refunds, stock and storefront events, a new order around
+a first sale of a product never sold (the third wave deletes it again), a sold product moved to
+a category of its own, customers, customer notes, products, refunds, stock and storefront events, a new order around
 the tenant's midnight that is also sent twice in one batch and retried as a whole in another
 batch, and price events inserted into a series, deleted, and moved to another series, and a
 stock event inserted into a SKU's history, and an event that moves its session's start two
@@ -114,6 +114,7 @@ def land_changes(lake: Path, tenant_id: int, midnight_utc: str) -> dict[str, str
     delete(lake, tenant_id, "delete-refund", "refund", [touched["deleted_refund"]])
     delete(lake, tenant_id, "delete-customer", "customer", [touched["deleted_customer"]])
     delete(lake, tenant_id, "delete-product", "product", [touched["deleted_product"]])
+    _recategorize(lake, tenant_id, lines, touched)
     _change_prices(lake, tenant_id)
     for entity, contract in (("stock_events", "stock_event"), ("events", "event")):
         first = raw.current(lake, entity).filter(mine).sort("id").get_column("id")[0]
@@ -241,12 +242,30 @@ def land_default_minimum(lake: Path, tenant_id: int) -> str:
     """
     products = raw.current(lake, "products").filter(pl.col("tenant_id") == tenant_id)
     product = products.sort("id", descending=True).row(0, named=True)
-    record = {k: v for k, v in product.items() if k != "tenant_id" and k != "date"
-              and not k.startswith("_")}  # fmt: skip
-    record.update(min_stock_level=0, created_at=_stamp(product["created_at"]),
-                  updated_at=_stamp(product["updated_at"] + timedelta(seconds=1)))  # fmt: skip
-    land(lake, tenant_id, "default-minimum", "product", [record])
+    land(lake, tenant_id, "default-minimum", "product", [_product_update(product, min_stock_level=0)])
     return product["id"]
+
+
+def _product_update(product: dict, **changes) -> dict:
+    # The next version of a current product row as a contract record.
+    record = {k: v for k, v in product.items() if k not in ("tenant_id", "date")
+              and not k.startswith("_")}  # fmt: skip
+    updated_at = _stamp(product["updated_at"] + timedelta(seconds=1))
+    return {**record, "created_at": _stamp(product["created_at"]), "updated_at": updated_at,
+            **changes}  # fmt: skip
+
+
+def _recategorize(lake: Path, tenant_id: int, lines: pl.DataFrame, touched: dict) -> None:
+    # A sold product moves to a category of its own: its orders count there instead.
+    products = raw.current(lake, "products").filter(pl.col("tenant_id") == tenant_id)
+    busiest = lines.group_by("product_id").len().sort("len", "product_id", descending=True)
+    product_id = busiest.filter(
+        ~pl.col("product_id").is_in([touched["deleted_product"]])
+    ).get_column("product_id")[0]
+    product = products.filter(pl.col("id") == product_id).row(0, named=True)
+    update = _product_update(product, category="Recategorized", subcategory=None)
+    land(lake, tenant_id, "recategorize", "product", [update])
+    touched["recategorized_product"] = product_id
 
 
 def land_third_wave(lake: Path, tenant_id: int, touched: dict[str, str]) -> str:

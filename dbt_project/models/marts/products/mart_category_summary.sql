@@ -1,31 +1,21 @@
 -- Categories as products name them (category_path: "Category > Subcategory"); products with no
--- category are grouped as "Uncategorized".
+-- category are grouped as "Uncategorized". Distinct orders per category come from
+-- int_order_categories (incremental by order).
 with products as (
     select * from {{ ref('mart_product_performance') }}
 ),
 
-lines as (
-    select * from {{ ref('fct_order_items') }}
-),
-
-orders as (
-    select * from {{ ref('int_orders__localized') }}
-    where counts_in_sales
+order_categories as (
+    select * from {{ ref('int_order_categories') }}
 ),
 
 category_orders as (
     select
-        products.tenant_id,
-        products.category_path,
-        count(distinct lines.order_id) as order_count
-    from lines
-    inner join orders
-        on lines.tenant_id = orders.tenant_id
-        and lines.order_id = orders.order_id
-    inner join products
-        on lines.tenant_id = products.tenant_id
-        and lines.product_id = products.product_id
-    group by products.tenant_id, products.category_path
+        tenant_id,
+        category_path,
+        count(*) as order_count
+    from order_categories
+    group by tenant_id, category_path
 ),
 
 category_products as (
