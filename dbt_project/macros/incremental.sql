@@ -189,19 +189,6 @@
 {%- endmacro %}
 
 
-{#- `exists` a row of `keys_relation` whose keys equal (null-safe) those of `row`. -#}
-{% macro key_among(keys, keys_relation, row) -%}
-    exists (
-        select 1
-        from {{ keys_relation }} as candidate
-        where
-        {%- for key in keys %}
-            {{ null_safe_equal('candidate.' ~ key, row ~ '.' ~ key) }}{{ ' and' if not loop.last }}
-        {%- endfor %}
-    )
-{%- endmacro %}
-
-
 {#- What an apply_changes model's latest incremental run changed, beside the model. -#}
 {% macro changed_marker(relation) -%}
     {{ return(api.Relation.create(

@@ -16,3 +16,19 @@
 {% macro duckdb__null_safe_equal(left, right) -%}
     {{ left }} is not distinct from {{ right }}
 {%- endmacro %}
+
+
+{#-
+  `exists` a row of `keys_relation` whose `keys` equal those of `row` (null-safe): a semi-join
+  the engine runs with the (smaller) keys relation as the side to hash.
+-#}
+{% macro key_among(keys, keys_relation, row) -%}
+    exists (
+        select 1
+        from {{ keys_relation }} as candidate
+        where
+        {%- for key in keys %}
+            {{ null_safe_equal('candidate.' ~ key, row ~ '.' ~ key) }}{{ ' and' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}

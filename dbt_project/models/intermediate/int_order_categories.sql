@@ -38,12 +38,7 @@ affected_orders as (
 
     select lines.tenant_id, lines.order_id
     from {{ ref('fct_order_items') }} as lines
-    where exists (
-        select 1
-        from recategorized_products as changed
-        where changed.tenant_id = lines.tenant_id
-            and changed.product_id = lines.product_id
-    )
+    where {{ key_among(['tenant_id', 'product_id'], 'recategorized_products', 'lines') }}
     {%- else %}
     select tenant_id, order_id from {{ ref('int_orders__localized') }}
 
@@ -53,28 +48,19 @@ affected_orders as (
     {%- endif %}
 ),
 
--- `exists` rather than joins: the affected orders are the side to hash.
+{%- set order_key = ['tenant_id', 'order_id'] %}
+
 orders as (
     select *
     from {{ ref('int_orders__localized') }} as orders
     where counts_in_sales
-        and exists (
-            select 1
-            from affected_orders
-            where orders.tenant_id = affected_orders.tenant_id
-                and orders.order_id = affected_orders.order_id
-        )
+        and {{ key_among(order_key, 'affected_orders', 'orders') }}
 ),
 
 lines as (
     select *
     from {{ ref('fct_order_items') }} as lines
-    where exists (
-        select 1
-        from affected_orders
-        where lines.tenant_id = affected_orders.tenant_id
-            and lines.order_id = affected_orders.order_id
-    )
+    where {{ key_among(order_key, 'affected_orders', 'lines') }}
 ),
 {%- else -%}
 orders as (
@@ -115,12 +101,7 @@ final as (
         affected_orders.order_id,
         true as is_deleted
     from affected_orders
-    where not exists (
-        select 1
-        from categories
-        where categories.tenant_id = affected_orders.tenant_id
-            and categories.order_id = affected_orders.order_id
-    )
+    where not {{ key_among(['tenant_id', 'order_id'], 'categories', 'affected_orders') }}
     {%- endif %}
 )
 

@@ -62,12 +62,7 @@ affected_products as (
 
     select lines.tenant_id, lines.product_id
     from recent_lines as lines
-    where exists (
-        select 1
-        from {{ change_log(ref('int_orders__localized')) }} as changed
-        where changed.tenant_id = lines.tenant_id
-            and changed.order_id = lines.order_id
-    )
+    where {{ key_among(['tenant_id', 'order_id'], change_log(ref('int_orders__localized')), 'lines') }}
 
     union
 
@@ -89,38 +84,24 @@ affected_products as (
     {%- endif %}
 ),
 
--- `exists` rather than joins: the affected products are the side to hash.
+{%- set product_key = ['tenant_id', 'product_id'] %}
+
 products as (
     select *
     from {{ ref('dim_products') }} as products
-    where exists (
-        select 1
-        from affected_products
-        where products.tenant_id = affected_products.tenant_id
-            and products.product_id = affected_products.product_id
-    )
+    where {{ key_among(product_key, 'affected_products', 'products') }}
 ),
 
 ledger as (
     select *
     from {{ ref('int_stock_ledger') }} as ledger
-    where exists (
-        select 1
-        from affected_products
-        where ledger.tenant_id = affected_products.tenant_id
-            and ledger.product_id = affected_products.product_id
-    )
+    where {{ key_among(product_key, 'affected_products', 'ledger') }}
 ),
 
 sold_lines as (
     select *
     from recent_lines as lines
-    where exists (
-        select 1
-        from affected_products
-        where lines.tenant_id = affected_products.tenant_id
-            and lines.product_id = affected_products.product_id
-    )
+    where {{ key_among(product_key, 'affected_products', 'lines') }}
 ),
 {%- else -%}
 products as (
@@ -253,19 +234,8 @@ final as (
         held.variant_id,
         true as is_deleted
     from {{ this }} as held
-    where exists (
-        select 1
-        from affected_products
-        where held.tenant_id = affected_products.tenant_id
-            and held.product_id = affected_products.product_id
-    )
-    and not exists (
-        select 1
-        from levels
-        where levels.tenant_id = held.tenant_id
-            and levels.product_id = held.product_id
-            and {{ null_safe_equal('levels.variant_id', 'held.variant_id') }}
-    )
+    where {{ key_among(['tenant_id', 'product_id'], 'affected_products', 'held') }}
+        and not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'levels', 'held') }}
     {%- endif %}
 )
 
