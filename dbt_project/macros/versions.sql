@@ -19,6 +19,45 @@
 
 {#- Rows of `relation` that are the latest version of their key (deletes still included). -#}
 {% macro latest_version(relation, key_columns) -%}
+    {{ return(adapter.dispatch('latest_version', 'shoplake')(relation, key_columns)) }}
+{%- endmacro %}
+
+{% macro default__latest_version(relation, key_columns) -%}
+    {{ ranked_versions(relation, key_columns) }}
+{%- endmacro %}
+
+{#-
+  Most keys have one version (an event or a price event is rarely sent twice), and ranking
+  every row sorts the whole ledger: only the keys seen more than once are ranked, the others
+  pass through. Found by a hash aggregate over the key columns, which costs a fraction of the
+  sort (21 M events: 17 s instead of 29-32 s to write the table, 15 s for the copy alone).
+  `relation` is read three times: a ledger's caller marks its CTE `not materialized`, or
+  DuckDB holds the whole ledger in memory first (slower than ranking it).
+-#}
+{% macro duckdb__latest_version(relation, key_columns) -%}
+    {%- set keys = key_columns | join(', ') -%}
+    {%- set repeated -%}
+        (
+            select {{ keys }}
+            from {{ relation }}
+            group by {{ keys }}
+            having count(*) > 1
+        )
+    {%- endset -%}
+    select *, 1 as version_rank
+    from {{ relation }}
+    where not {{ key_among(key_columns, repeated, relation) }}
+
+    union all
+
+    {{ ranked_versions(
+        '(select * from ' ~ relation ~ ' where ' ~ key_among(key_columns, repeated, relation) ~ ')',
+        key_columns
+    ) }}
+{%- endmacro %}
+
+{#- Every row of `relation` ranked among its key's versions; the latest ones. -#}
+{% macro ranked_versions(relation, key_columns) -%}
     select *
     from (
         select

@@ -9,7 +9,9 @@
     meta={'record_changes': true},
 ) }}
 
-with versions as (
+-- Not materialized: latest_version reads it three times (keys seen twice, the rest, the
+-- repeats ranked), and re-reading the Parquet costs less than holding the ledger in memory.
+with versions as not materialized (
     select * from {{ ref('base_shop__events') }}
     where {{ landed_since_watermark() }}
 ),

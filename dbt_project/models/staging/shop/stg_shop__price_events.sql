@@ -7,7 +7,9 @@
     unique_key=['tenant_id', 'price_event_id'],
 ) }}
 
-with versions as (
+-- Not materialized: latest_version reads it three times (keys seen twice, the rest, the
+-- repeats ranked), and re-reading the Parquet costs less than holding the ledger in memory.
+with versions as not materialized (
     select * from {{ ref('base_shop__price_events') }}
     where {{ landed_since_watermark() }}
 ),
