@@ -2,8 +2,9 @@
   One row per stock-keeping unit of the products in `products` (a relation or CTE with the
   staging columns): the product itself when it has no variants (variant_id NULL), else each of
   its variants. A variant without its own price sells at the product's price; min_stock_level is
-  the product's. Shared by int_products__unnested (every current product) and dim_products (only
-  the products an incremental run changed).
+  the product's. Shared by int_products__unnested (every current product, for analysts),
+  dim_products (only the products an incremental run changed) and mart_stock_levels (from
+  dim_products' rows, with total_stock_quantity as stock_quantity).
 -#}
 {% macro product_skus(products) -%}
     select
