@@ -197,23 +197,13 @@ affected_days as (
 orders as (
     select *
     from all_orders
-    where exists (
-        select 1
-        from affected_days
-        where all_orders.tenant_id = affected_days.tenant_id
-            and all_orders.sales_date = affected_days.sales_date
-    )
+    where {{ key_among(['tenant_id', 'sales_date'], 'affected_days', 'all_orders') }}
 ),
 
 refunds as (
     select *
     from all_refunds
-    where exists (
-        select 1
-        from affected_days
-        where all_refunds.tenant_id = affected_days.tenant_id
-            and all_refunds.sales_date = affected_days.sales_date
-    )
+    where {{ key_among(['tenant_id', 'sales_date'], 'affected_days', 'all_refunds') }}
 ),
 {%- else -%}
 orders as (
@@ -243,12 +233,7 @@ select
     affected_days.sales_date,
     true as is_deleted
 from affected_days
-where not exists (
-    select 1
-    from final
-    where final.tenant_id = affected_days.tenant_id
-        and final.sales_date = affected_days.sales_date
-)
+where not {{ key_among(['tenant_id', 'sales_date'], 'final', 'affected_days') }}
 {%- else %}
 select * from final
 {%- endif %}

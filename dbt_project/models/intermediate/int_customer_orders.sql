@@ -36,12 +36,7 @@ affected_customers as (
 orders as (
     select *
     from all_orders
-    where exists (
-        select 1
-        from affected_customers
-        where all_orders.tenant_id = affected_customers.tenant_id
-            and all_orders.customer_id = affected_customers.customer_id
-    )
+    where {{ key_among(['tenant_id', 'customer_id'], 'affected_customers', 'all_orders') }}
 ),
 {%- else %}
 orders as (
@@ -79,12 +74,7 @@ final as (
         affected_customers.customer_id,
         true as is_deleted
     from affected_customers
-    where not exists (
-        select 1
-        from customer_orders
-        where customer_orders.tenant_id = affected_customers.tenant_id
-            and customer_orders.customer_id = affected_customers.customer_id
-    )
+    where not {{ key_among(['tenant_id', 'customer_id'], 'customer_orders', 'affected_customers') }}
     {%- endif %}
 )
 

@@ -55,18 +55,8 @@ changed_customers as (
 orders as (
     select orders.*
     from {{ ref('fct_orders') }} as orders
-    where exists (
-        select 1
-        from changed_orders
-        where orders.tenant_id = changed_orders.tenant_id
-            and orders.order_id = changed_orders.order_id
-    )
-    or exists (
-        select 1
-        from changed_customers
-        where orders.tenant_id = changed_customers.tenant_id
-            and orders.customer_id = changed_customers.customer_id
-    )
+    where {{ key_among(['tenant_id', 'order_id'], 'changed_orders', 'orders') }}
+    or {{ key_among(['tenant_id', 'customer_id'], 'changed_customers', 'orders') }}
 ),
 {%- else %}
 orders as (
@@ -83,12 +73,7 @@ line_totals as (
         {{ int_sum('items.discount_minor') }} as line_discount_minor
     from {{ ref('fct_order_items') }} as items
     {%- if is_incremental() %}
-    where exists (
-        select 1
-        from orders
-        where items.tenant_id = orders.tenant_id
-            and items.order_id = orders.order_id
-    )
+    where {{ key_among(['tenant_id', 'order_id'], 'orders', 'items') }}
     {%- endif %}
     group by items.tenant_id, items.order_id
 ),
@@ -161,12 +146,7 @@ final as (
         changed_orders.order_id,
         true as is_deleted
     from changed_orders
-    where not exists (
-        select 1
-        from localized
-        where localized.tenant_id = changed_orders.tenant_id
-            and localized.order_id = changed_orders.order_id
-    )
+    where not {{ key_among(['tenant_id', 'order_id'], 'localized', 'changed_orders') }}
     {%- endif %}
 )
 

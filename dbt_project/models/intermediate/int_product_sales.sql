@@ -28,12 +28,7 @@ affected_products as (
 
     select lines.tenant_id, lines.product_id
     from {{ ref('fct_order_items') }} as lines
-    where exists (
-        select 1
-        from {{ change_log(ref('int_orders__localized')) }} as changed
-        where changed.tenant_id = lines.tenant_id
-            and changed.order_id = lines.order_id
-    )
+    where {{ key_among(['tenant_id', 'order_id'], change_log(ref('int_orders__localized')), 'lines') }}
     {%- else %}
     select tenant_id, product_id from {{ ref('fct_order_items') }}
 
@@ -47,12 +42,7 @@ affected_products as (
 lines as (
     select *
     from {{ ref('fct_order_items') }} as lines
-    where exists (
-        select 1
-        from affected_products
-        where lines.tenant_id = affected_products.tenant_id
-            and lines.product_id = affected_products.product_id
-    )
+    where {{ key_among(['tenant_id', 'product_id'], 'affected_products', 'lines') }}
 ),
 {%- else %}
 lines as (
@@ -105,12 +95,7 @@ final as (
         true as is_deleted
     from affected_products
     where affected_products.product_id is not null
-        and not exists (
-            select 1
-            from sales
-            where sales.tenant_id = affected_products.tenant_id
-                and sales.product_id = affected_products.product_id
-        )
+        and not {{ key_among(['tenant_id', 'product_id'], 'sales', 'affected_products') }}
     {%- endif %}
 )
 

@@ -24,12 +24,7 @@ affected_sessions as (
 events as (
     select all_events.*
     from all_events
-    where exists (
-        select 1
-        from affected_sessions
-        where all_events.tenant_id = affected_sessions.tenant_id
-            and all_events.session_id = affected_sessions.session_id
-    )
+    where {{ key_among(['tenant_id', 'session_id'], 'affected_sessions', 'all_events') }}
 ),
 {%- elif is_incremental() -%}
 -- After a failed build the change log is incomplete: every session, held or current.
@@ -84,12 +79,7 @@ final as (
         null as _ingested_at,
         true as is_deleted
     from affected_sessions
-    where not exists (
-        select 1
-        from events
-        where events.tenant_id = affected_sessions.tenant_id
-            and events.session_id = affected_sessions.session_id
-    )
+    where not {{ key_among(['tenant_id', 'session_id'], 'events', 'affected_sessions') }}
     {%- endif %}
 )
 

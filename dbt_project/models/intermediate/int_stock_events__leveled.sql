@@ -27,13 +27,7 @@ affected_skus as (
 stock_events as (
     select all_stock_events.*
     from all_stock_events
-    where exists (
-        select 1
-        from affected_skus
-        where all_stock_events.tenant_id = affected_skus.tenant_id
-            and all_stock_events.product_id = affected_skus.product_id
-            and {{ null_safe_equal('all_stock_events.variant_id', 'affected_skus.variant_id') }}
-    )
+    where {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'affected_skus', 'all_stock_events') }}
 ),
 {%- elif is_incremental() -%}
 -- After a failed build the change log is incomplete: every SKU, held or current.
@@ -127,13 +121,7 @@ final as (
         null as _ingested_at,
         true as is_deleted
     from affected_skus
-    where not exists (
-        select 1
-        from stock_events
-        where stock_events.tenant_id = affected_skus.tenant_id
-            and stock_events.product_id = affected_skus.product_id
-            and {{ null_safe_equal('stock_events.variant_id', 'affected_skus.variant_id') }}
-    )
+    where not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'stock_events', 'affected_skus') }}
     {%- endif %}
 )
 

@@ -31,13 +31,7 @@ affected_skus as (
 levels as (
     select *
     from {{ ref('int_stock_events__leveled') }} as levels
-    where exists (
-        select 1
-        from affected_skus
-        where levels.tenant_id = affected_skus.tenant_id
-            and levels.product_id = affected_skus.product_id
-            and {{ null_safe_equal('levels.variant_id', 'affected_skus.variant_id') }}
-    )
+    where {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'affected_skus', 'levels') }}
 ),
 {%- else -%}
 levels as (
@@ -75,13 +69,7 @@ final as (
         affected_skus.variant_id,
         true as is_deleted
     from affected_skus
-    where not exists (
-        select 1
-        from ledger
-        where ledger.tenant_id = affected_skus.tenant_id
-            and ledger.product_id = affected_skus.product_id
-            and {{ null_safe_equal('ledger.variant_id', 'affected_skus.variant_id') }}
-    )
+    where not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'ledger', 'affected_skus') }}
     {%- endif %}
 )
 

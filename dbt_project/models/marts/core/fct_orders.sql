@@ -132,12 +132,7 @@ moved_rows as (
             where moved_orders.tenant_id = held.tenant_id
                 and moved_orders.order_id = held.order_id
         )
-        and not exists (
-            select 1
-            from order_rows
-            where order_rows.tenant_id = held.tenant_id
-                and order_rows.order_id = held.order_id
-        )
+        and not {{ key_among(['tenant_id', 'order_id'], 'order_rows', 'held') }}
 ),
 
 rows_to_emit as (

@@ -54,12 +54,7 @@ affected_days as (
 sessions as (
     select all_sessions.*
     from all_sessions
-    where exists (
-        select 1
-        from affected_days
-        where all_sessions.tenant_id = affected_days.tenant_id
-            and all_sessions.funnel_date = affected_days.funnel_date
-    )
+    where {{ key_among(['tenant_id', 'funnel_date'], 'affected_days', 'all_sessions') }}
 ),
 {%- else -%}
 sessions as (
@@ -140,12 +135,7 @@ final as (
         null as _ingested_at,
         true as is_deleted
     from affected_days
-    where not exists (
-        select 1
-        from sessions
-        where sessions.tenant_id = affected_days.tenant_id
-            and sessions.funnel_date = affected_days.funnel_date
-    )
+    where not {{ key_among(['tenant_id', 'funnel_date'], 'sessions', 'affected_days') }}
     {%- endif %}
 )
 

@@ -46,13 +46,7 @@ affected_skus as (
 levels as (
     select all_levels.*
     from all_levels
-    where exists (
-        select 1
-        from affected_skus
-        where all_levels.tenant_id = affected_skus.tenant_id
-            and all_levels.product_id = affected_skus.product_id
-            and {{ null_safe_equal('all_levels.variant_id', 'affected_skus.variant_id') }}
-    )
+    where {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'affected_skus', 'all_levels') }}
 ),
 {%- else -%}
 levels as (
@@ -143,13 +137,7 @@ final as (
         null as _ingested_at,
         true as is_deleted
     from affected_skus
-    where not exists (
-        select 1
-        from levels
-        where levels.tenant_id = affected_skus.tenant_id
-            and levels.product_id = affected_skus.product_id
-            and {{ null_safe_equal('levels.variant_id', 'affected_skus.variant_id') }}
-    )
+    where not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'levels', 'affected_skus') }}
     {%- endif %}
 )
 

@@ -44,12 +44,7 @@ affected_series as (
     -- the series changed events belonged to until now (moved or deleted events)
     select held.tenant_id, held.product_id, held.variant_id
     from {{ this }} as held
-    where exists (
-        select 1
-        from event_versions
-        where held.tenant_id = event_versions.tenant_id
-            and held.price_event_id = event_versions.price_event_id
-    )
+    where {{ key_among(['tenant_id', 'price_event_id'], 'event_versions', 'held') }}
 
     union
 
@@ -63,13 +58,7 @@ affected_series as (
 price_events as (
     select events.*
     from {{ ref('stg_shop__price_events') }} as events
-    where exists (
-        select 1
-        from affected_series
-        where events.tenant_id = affected_series.tenant_id
-            and events.product_id = affected_series.product_id
-            and {{ null_safe_equal('events.variant_id', 'affected_series.variant_id') }}
-    )
+    where {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'affected_series', 'events') }}
 ),
 
 tombstones as (
@@ -78,13 +67,7 @@ tombstones as (
         affected_series.product_id,
         affected_series.variant_id
     from affected_series
-    where not exists (
-        select 1
-        from price_events
-        where price_events.tenant_id = affected_series.tenant_id
-            and price_events.product_id = affected_series.product_id
-            and {{ null_safe_equal('price_events.variant_id', 'affected_series.variant_id') }}
-    )
+    where not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'price_events', 'affected_series') }}
 ),
 {%- else -%}
 price_events as (
