@@ -5,6 +5,8 @@
     meta={'test_all_rows': true},
 ) }}
 
+{%- set order_key = ['tenant_id', 'order_id'] %}
+
 -- The category paths each counted order bought from, for mart_category_summary's distinct
 -- orders per category (an order with two lines in one category counts once there), which used
 -- to join every line to every order and product on each build.
@@ -47,8 +49,6 @@ affected_orders as (
     select tenant_id, order_id from {{ this }}
     {%- endif %}
 ),
-
-{%- set order_key = ['tenant_id', 'order_id'] %}
 
 orders as (
     select *
@@ -101,7 +101,7 @@ final as (
         affected_orders.order_id,
         true as is_deleted
     from affected_orders
-    where not {{ key_among(['tenant_id', 'order_id'], 'categories', 'affected_orders') }}
+    where not {{ key_among(order_key, 'categories', 'affected_orders') }}
     {%- endif %}
 )
 

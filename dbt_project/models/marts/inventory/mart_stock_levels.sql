@@ -6,6 +6,7 @@
 ) }}
 
 {%- set velocity_days = var('stock_velocity_days') %}
+{%- set product_key = ['tenant_id', 'product_id'] %}
 
 -- Current stock per SKU. A SKU with stock events takes its level from them (counts and deltas,
 -- int_stock_events__leveled, summed up per SKU in int_stock_ledger); one without any falls back
@@ -83,8 +84,6 @@ affected_products as (
     select tenant_id, product_id from {{ this }}
     {%- endif %}
 ),
-
-{%- set product_key = ['tenant_id', 'product_id'] %}
 
 products as (
     select *
@@ -234,7 +233,7 @@ final as (
         held.variant_id,
         true as is_deleted
     from {{ this }} as held
-    where {{ key_among(['tenant_id', 'product_id'], 'affected_products', 'held') }}
+    where {{ key_among(product_key, 'affected_products', 'held') }}
         and not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'levels', 'held') }}
     {%- endif %}
 )
