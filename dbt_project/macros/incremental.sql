@@ -114,13 +114,15 @@
   refunded order), and only what really changed goes on downstream, into the change log and
   the marker. The comparison reads the held rows of the offered keys once (`__held`).
 
-  A model with `meta: {record_changes: true}` also leaves `<table>__changes`: the rows it
-  replaced and the rows it inserted in its latest incremental run (empty when nothing changed),
-  so a model built from it can recompute only what those rows touch (`change_log`).
+  A model with `meta: {record_changes: true}` or `meta: {publish: true}` also leaves
+  `<table>__changes`: the rows it replaced and the rows it inserted in its latest incremental
+  run (empty when nothing changed), so a model built from it can recompute only what those rows
+  touch (`change_log`), and publish can read only the files they fall in.
 
-  Every run also leaves `<table>__changed`: how many changed keys it applied, and the dbt
-  invocation that did. Publish links a mart's previous files whole, without reading it, when
-  this build's own run of it changed nothing (pipelines/defs/publish/assets.py).
+  Every run also leaves `<table>__changed`: how many changed keys it applied, the dbt
+  invocation that did, and whether it wrote the change log. Publish links a mart's previous
+  files whole, without reading it, when this build's own run of it changed nothing, and reads
+  only the files its log touched otherwise (warehouse/publish/touched.py).
 -#}
 {% macro get_incremental_apply_changes_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -157,9 +159,12 @@
         {%- endcall -%}
         {%- set changed = run_query('select count(*) from ' ~ differing).columns[0].values()[0] -%}
     {%- endif -%}
+    {%- set meta = config.get('meta', {}) -%}
+    {%- set logged = meta.get('record_changes') or meta.get('publish') %}
     create or replace table {{ changed_marker(target) }} as
-    select {{ changed }} as changed_keys, '{{ invocation_id }}' as invocation_id;
-    {%- if config.get('meta', {}).get('record_changes') %}
+    select {{ changed }} as changed_keys, '{{ invocation_id }}' as invocation_id,
+        {{ 'true' if logged else 'false' }} as change_logged;
+    {%- if logged %}
     create or replace table {{ change_log(target) }} as
     {%- if changed == 0 %}
     select {{ columns }} from {{ target }} where false;

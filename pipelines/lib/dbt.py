@@ -24,7 +24,7 @@ from dagster_dbt import DbtProject
 from warehouse.config import Settings
 from warehouse.controlplane.export import tenants_file
 from warehouse.publish import MartSpec
-from warehouse.publish.export import quote
+from warehouse.publish.spans import quote
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 _GENERATED = {"target", "logs", "dbt_packages"}
@@ -92,7 +92,8 @@ def published_marts(manifest: Mapping[str, Any]) -> list[MartSpec]:
     A model's ``meta.period_column`` (a date or timestamp column) splits each tenant's rows into
     one file per ``meta.period`` (month, the default, or year) of it: for marts that grow at
     the recent end, so that new data rewrites the current period's file and links the others.
-    An ``apply_changes`` model names the marker its runs leave (``<table>__changed``).
+    An ``apply_changes`` model names the marker its runs leave (``<table>__changed``) and its
+    change log (``<table>__changes``), which publish may use to read only what changed.
     """
     specs = []
     for node in manifest["nodes"].values():
@@ -106,10 +107,11 @@ def published_marts(manifest: Mapping[str, Any]) -> list[MartSpec]:
         if column is not None and not _COLUMN.match(str(column)):
             raise ValueError(f"model {name!r}: meta.period_column {column!r} is not a column name")
         period = meta.get("period", "month")
-        marker = None
+        marker = log = None
         if config.get("incremental_strategy") == "apply_changes":  # macros/incremental.sql
             marker = f"{quote(node['schema'])}.{quote(name + '__changed')}"
-        specs.append(MartSpec(name, relation, mart_key(config), column, period, marker))
+            log = f"{quote(node['schema'])}.{quote(name + '__changes')}"
+        specs.append(MartSpec(name, relation, mart_key(config), column, period, marker, log))
     return sorted(specs, key=lambda spec: spec.name)
 
 

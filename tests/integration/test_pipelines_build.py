@@ -251,10 +251,14 @@ def test_incremental_build_saw_new_changed_and_deleted_orders(warehouse, rebuilt
     assert status == [("cancelled",)]
     assert snapshot.watermark > warehouse.first.snapshot.watermark
     # Right after the published build, marts this build's dbt run did not change are linked
-    # on their change marker's word; the orders are read and rewritten where they changed.
+    # on their change marker's word; the orders are read and rewritten where their change log
+    # says they changed.
     marts = snapshot.manifest["marts"]
     assert marts["mart_price_history"]["unread"] and marts["dim_products"]["unread"]
-    assert not marts["fct_orders"]["unread"]
+    assert not marts["fct_orders"]["unread"] and marts["fct_orders"]["from_change_log"]
+    assert (
+        marts["fct_order_items"]["from_change_log"] and marts["mart_sales_daily"]["from_change_log"]
+    )
     assert all(not entry["unread"] for entry in rebuilt["full"].snapshot.manifest["marts"].values())
     assert snapshot.watermark == raw_watermark(warehouse.settings.lake_root)
 
@@ -266,7 +270,8 @@ def test_incremental_equals_full_refresh_byte_for_byte(rebuilt):
     # The same entries (rows, schemas, fingerprints), whether a mart was read or linked unread.
     def entries(snapshot) -> dict:
         marts = snapshot.manifest["marts"]
-        return {name: {k: v for k, v in e.items() if k != "unread"} for name, e in marts.items()}
+        how = ("unread", "from_change_log")
+        return {name: {k: v for k, v in e.items() if k not in how} for name, e in marts.items()}
 
     assert entries(incremental) == entries(full)
     assert digests(incremental.path) == digests(full.path)

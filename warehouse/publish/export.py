@@ -16,10 +16,12 @@ the key reads little.
 
 A file whose rows did not change since the previous snapshot is not written again: it is
 hard-linked from there. "Did not change" is decided by a fingerprint per file (row count and two
-aggregates of row hashes) that costs a scan, about a twentieth of an export. A mart whose build
-left a marker saying it changed nothing is not even scanned: when the caller vouches that the
-previous snapshot holds the mart as it was before that build (``trusted_invocation``), every
-file is linked as it is.
+aggregates of row hashes) that costs a scan, about a twentieth of an export. When the caller
+vouches that the previous snapshot holds the mart as it was before this build
+(``trusted_invocation``), the scan shrinks or goes: a mart whose build left a marker saying it
+changed nothing has every file linked as it is, and one whose build logged the rows it
+replaced and inserted has only the files those rows fall in fingerprinted (touched.py), so a
+few new orders do not make publish read a fact's whole history.
 """
 
 from __future__ import annotations
@@ -35,14 +37,14 @@ from typing import Any
 
 import duckdb
 
-from warehouse.publish.layout import PART_FILE, check_mart_name, empty_file, partition_dir
+from warehouse.publish.layout import check_mart_name, empty_file, partition_dir
+from warehouse.publish.spans import PERIODS, TENANT_COLUMN, PartFile, quote, spans_sql
+from warehouse.publish.touched import Touched, touched_files
 
 MART_PREFIXES = ("fct_", "dim_", "mart_")
 # Tables a build leaves beside a mart about its latest run (change logs and markers).
 BESIDE_MART_SUFFIXES = ("__changes", "__changed")
 ROW_GROUP_ROWS = 16_384
-TENANT_COLUMN = "tenant_id"
-PERIODS = ("month", "year")
 # Changed files holding up to this many rows in all are gathered in one scan of their mart.
 GATHER_ROWS = 2_000_000
 
@@ -56,8 +58,10 @@ class MartSpec:
     key: tuple[str, ...] = ()
     period_column: str | None = None  # a date or timestamp column: one file per period of it
     period: str = "month"  # or "year"
-    # A one-row relation (changed_keys, invocation_id): what the mart's latest run changed.
+    # A one-row relation (changed_keys, invocation_id, change_logged): what the mart's latest
+    # run changed, and whether it logged the rows in ``change_log`` (touched.py).
     changed_marker: str | None = None
+    change_log: str | None = None
 
 
 @dataclass
@@ -72,6 +76,7 @@ class MartExport:
     fingerprints: dict[int, dict[str, str]] = field(default_factory=dict)
     reused: int = 0  # files linked from the previous snapshot
     unread: bool = False  # linked whole on its change marker's word, without reading the mart
+    from_change_log: bool = False  # only the files its change log touched were read
 
     @property
     def rows(self) -> int:
@@ -89,6 +94,7 @@ class MartExport:
             "tenants": {str(t): n for t, n in sorted(self.tenants.items())},
             "fingerprints": {str(t): dict(sorted(f.items())) for t, f in self.fingerprints.items()},
             "unread": self.unread,
+            "from_change_log": self.from_change_log,
         }
 
 
@@ -103,11 +109,6 @@ class Previous:
 def export_format() -> str:
     """Return what besides the rows decides a file's bytes (a change means no reuse)."""
     return f"duckdb-{duckdb.__version__}/zstd/{ROW_GROUP_ROWS}/files-v3"
-
-
-def quote(identifier: str) -> str:
-    """Quote an SQL identifier for DuckDB."""
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def discover_marts(con: duckdb.DuckDBPyConnection) -> list[MartSpec]:
@@ -141,7 +142,8 @@ def export_mart(
 
     ``trusted_invocation``: the dbt invocation that built the database right after the one
     ``previous`` was published from; a mart whose marker says that invocation changed nothing
-    is linked whole from ``previous``.
+    is linked whole from ``previous``, and one whose change log it wrote is read only where
+    the log's rows fall.
     """
     check_mart_name(spec.name)
     described = con.execute(f"describe select * from {spec.relation}").fetchall()
@@ -163,12 +165,18 @@ def export_mart(
     unchanged = earlier is not None and _unchanged(con, spec, trusted_invocation)
     if unchanged and _link_all(earlier, spec.name, result, snapshot):
         return result
+    touched = None
+    if earlier is not None:
+        touched = touched_files(con, spec, _files_of(earlier, spec.name), trusted_invocation)
+    if touched is not None and not _link_untouched(earlier, spec.name, touched, result, snapshot):
+        touched = None
+    result.from_change_log = touched is not None
     changed: dict[int, list[PartFile]] = {}
-    for tenant_id, files in _fingerprints(con, spec).items():
+    for tenant_id, files in _fingerprints(con, spec, touched).items():
         folder = partition_dir(snapshot, spec.name, tenant_id)
-        folder.mkdir(parents=True)
-        result.tenants[tenant_id] = sum(file.rows for file in files)
-        result.fingerprints[tenant_id] = {file.name: file.fingerprint for file in files}
+        folder.mkdir(parents=True, exist_ok=True)
+        result.tenants[tenant_id] = result.tenants.get(tenant_id, 0) + sum(f.rows for f in files)
+        result.fingerprints.setdefault(tenant_id, {}).update({f.name: f.fingerprint for f in files})
         changed[tenant_id] = [
             file
             for file in files
@@ -196,23 +204,43 @@ def _unchanged(
     return marker == [(0, trusted_invocation)]
 
 
+def _files_of(previous: Previous, mart: str) -> dict[int, dict[str, str]]:
+    # Per tenant, the previous snapshot's files of the mart and their fingerprints.
+    entry = previous.manifest["marts"][mart]
+    return {int(t): dict(files) for t, files in entry["fingerprints"].items()}
+
+
+def _link_untouched(
+    previous: Previous, mart: str, touched: Touched, result: MartExport, snapshot: Path
+) -> bool:
+    """Link the previous snapshot's files the change log did not touch, with their counts.
+
+    A fingerprint starts with its file's row count. On a link that fails (a file gone, or
+    another file system) the mart's folder is removed and False returned: read it all instead.
+    """
+    try:
+        for tenant_id, files in _files_of(previous, mart).items():
+            kept = {n: f for n, f in files.items() if touched.untouched(tenant_id, n)}
+            if not kept:
+                continue
+            folder = partition_dir(snapshot, mart, tenant_id)
+            folder.mkdir(parents=True)
+            for name in kept:
+                os.link(partition_dir(previous.path, mart, tenant_id) / name, folder / name)
+            result.tenants[tenant_id] = sum(int(f.split(":", 1)[0]) for f in kept.values())
+            result.fingerprints[tenant_id] = kept
+            result.reused += len(kept)
+    except OSError:
+        shutil.rmtree(snapshot / mart, ignore_errors=True)
+        result.tenants, result.fingerprints, result.reused = {}, {}, 0
+        return False
+    return True
+
+
 def _link_all(previous: Previous, mart: str, result: MartExport, snapshot: Path) -> bool:
     # Link every file of the mart from ``previous`` and take its counts and fingerprints.
-    entry = previous.manifest["marts"][mart]
-    try:
-        for tenant, files in entry["fingerprints"].items():
-            folder = partition_dir(snapshot, mart, int(tenant))
-            folder.mkdir(parents=True)
-            for name in files:
-                os.link(partition_dir(previous.path, mart, int(tenant)) / name, folder / name)
-    except OSError:  # a file gone, or another file system: export the mart instead
-        shutil.rmtree(snapshot / mart, ignore_errors=True)
-        return False
-    result.tenants = {int(t): n for t, n in entry["tenants"].items()}
-    result.fingerprints = {int(t): dict(f) for t, f in entry["fingerprints"].items()}
-    result.reused = sum(len(f) for f in result.fingerprints.values())
-    result.unread = True
-    return True
+    result.unread = _link_untouched(previous, mart, Touched(), result, snapshot)
+    return result.unread
 
 
 def export_marts(
@@ -264,61 +292,21 @@ def _sort_columns(key: Sequence[str], names: Sequence[str]) -> list[str]:
     return [*key, *(n for n in names if n not in key)]
 
 
-@dataclass(frozen=True)
-class PartFile:
-    """One file of a tenant's partition: the span it holds, its rows and fingerprint."""
-
-    start: date | None  # the span's first instant; None: rows without one, or an unsplit mart's
-    until: date | None  # the instant after the span (a year's ends early at the newest month)
-    rows: int
-    fingerprint: str
-    period: str | None  # the file's own span, "month" or "year"; None: the mart is not split
-
-    @property
-    def name(self) -> str:
-        if self.period is None:
-            return PART_FILE
-        if self.start is None:
-            return "part-undated.parquet"
-        label = f"{self.start:%Y-%m}" if self.period == "month" else f"{self.start:%Y}"
-        return f"part-{label}.parquet"
-
-
-def _spans_sql(spec: MartSpec) -> tuple[str, str, str, str]:
-    """Return the SQL of a row's file: its span's start, end and kind, and a join they need.
-
-    Rows are ``t``; the connection's TimeZone is UTC. An unsplit mart has one constant span. A
-    mart split by year joins each tenant's newest month (``newest``) to give that month a file.
-    """
-    if spec.period_column is None:
-        return "null::date", "null::date", "null", ""
-    column = f"t.{quote(spec.period_column)}"
-    month, period = f"date_trunc('month', {column})", f"date_trunc('{spec.period}', {column})"
-    if spec.period == "month":
-        return period, f"{period} + interval 1 month", "'month'", ""
-    tenant = quote(TENANT_COLUMN)
-    newest = (
-        f"join (select {tenant}, max(date_trunc('month', {quote(spec.period_column)})) as month "
-        f"from {spec.relation} group by all) as newest on newest.{tenant} = t.{tenant}"
-    )
-    is_newest = f"{month} = newest.month"
-    return (
-        f"case when {is_newest} then {month} else {period} end",
-        f"case when {is_newest} then {month} + interval 1 month "
-        f"else least({period} + interval 1 year, newest.month) end",
-        f"case when {is_newest} then 'month' else 'year' end",
-        newest,
-    )
-
-
-def _fingerprints(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> dict[int, list[PartFile]]:
+def _fingerprints(
+    con: duckdb.DuckDBPyConnection, spec: MartSpec, touched: Touched | None = None
+) -> dict[int, list[PartFile]]:
     # Per tenant and file: the count, and the sum and xor of 64-bit row hashes (an accidental
-    # match is out of reach).
-    start, until, kind, join = _spans_sql(spec)
+    # match is out of reach). ``touched``: only the files a change log touched, else all.
+    newest = touched.newest if touched else None
+    start, until, kind, join = spans_sql(spec.relation, spec.period_column, spec.period, newest)
+    where, params = "true", {}
+    if touched is not None:
+        where, params = touched.filter_sql(con, start, spec.period_column)
     rows = con.execute(
         f"select t.{quote(TENANT_COLUMN)}, {start}, {until}, {kind}, count(*), "
         f"sum(hash(t)::hugeint), bit_xor(hash(t)) from {spec.relation} as t {join} "
-        "group by all order by 1, 2"
+        f"where {where} group by all order by 1, 2",
+        params,
     ).fetchall()
     if any(tenant is None for tenant, *_ in rows):
         raise ValueError(f"mart {spec.name!r} has rows without a {TENANT_COLUMN}")

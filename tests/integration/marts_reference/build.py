@@ -87,8 +87,11 @@ DEFAULT_CHANGES = 33
 NEW_DEFAULT_SETTINGS = {
     **FINAL_SETTINGS,
     DEFAULT_CHANGES: json.dumps(
-        {"price_anomaly_threshold_pct": 10.0, "high_value_order_minor": 2000,
-         "low_stock_default": 7}
+        {
+            "price_anomaly_threshold_pct": 10.0,
+            "high_value_order_minor": 2000,
+            "low_stock_default": 7,
+        }
     ),  # fmt: skip
 }
 # 00:30 on 1 November in each tenant's zone (31 October in UTC for two of them).

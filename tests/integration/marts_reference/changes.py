@@ -3,11 +3,11 @@
 Everything goes through the record contracts and the lake writer, as CRUD and ingestion would:
 an order re-landed with a line dropped and a new refund, deleted orders (one with refunds),
 a first sale of a product never sold (the third wave deletes it again), a sold product moved to
-a category of its own, customers, customer notes, products, refunds, stock and storefront events, a new order around
-the tenant's midnight that is also sent twice in one batch and retried as a whole in another
-batch, and price events inserted into a series, deleted, and moved to another series, and a
-stock event inserted into a SKU's history, and an event that moves its session's start two
-days back.
+a category of its own, customers, customer notes, products, refunds, stock and storefront
+events, a new order around the tenant's midnight that is also sent twice in one batch and
+retried as a whole in another batch, and price events inserted into a series, deleted, and
+moved to another series, and a stock event inserted into a SKU's history, and an event that
+moves its session's start two days back.
 """
 
 from __future__ import annotations
@@ -242,7 +242,8 @@ def land_default_minimum(lake: Path, tenant_id: int) -> str:
     """
     products = raw.current(lake, "products").filter(pl.col("tenant_id") == tenant_id)
     product = products.sort("id", descending=True).row(0, named=True)
-    land(lake, tenant_id, "default-minimum", "product", [_product_update(product, min_stock_level=0)])
+    update = _product_update(product, min_stock_level=0)
+    land(lake, tenant_id, "default-minimum", "product", [update])
     return product["id"]
 
 
