@@ -114,10 +114,11 @@
   refunded order), and only what really changed goes on downstream, into the change log and
   the marker. The comparison reads the held rows of the offered keys once (`__held`).
 
-  A model with `meta: {record_changes: true}` or `meta: {publish: true}` also leaves
+  A model with `meta` `record_changes`, `publish` or `test_changed_keys` also leaves
   `<table>__changes`: the rows it replaced and the rows it inserted in its latest incremental
   run (empty when nothing changed), so a model built from it can recompute only what those rows
-  touch (`change_log`), and publish can read only the files they fall in.
+  touch (`change_log`), publish can read only the files they fall in, and its tests only the
+  keys it changed (macros/tests/scope.sql).
 
   Every run also leaves `<table>__changed`: how many changed keys it applied, the dbt
   invocation that did, and whether it wrote the change log. Publish links a mart's previous
@@ -160,7 +161,7 @@
         {%- set changed = run_query('select count(*) from ' ~ differing).columns[0].values()[0] -%}
     {%- endif -%}
     {%- set meta = config.get('meta', {}) -%}
-    {%- set logged = meta.get('record_changes') or meta.get('publish') %}
+    {%- set logged = meta.get('record_changes') or meta.get('publish') or meta.get('test_changed_keys') %}
     create or replace table {{ changed_marker(target) }} as
     select {{ changed }} as changed_keys, '{{ invocation_id }}' as invocation_id,
         {{ 'true' if logged else 'false' }} as change_logged;

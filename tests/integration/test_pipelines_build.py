@@ -159,6 +159,7 @@ def rebuilt(warehouse, tmp_path_factory):
         assert cli.exit_code == 0, cli.output
         incremental = current_snapshot(warehouse.settings.var_dir)
         scoped = dbt_nodes(warehouse.settings)
+        scoped_sql = compiled_tests(warehouse.settings)
         full = run_build(warehouse.settings, full_refresh=True, instance=warehouse.instance)
     finally:
         reader = stop_reader(process, stop, out)
@@ -171,6 +172,18 @@ def rebuilt(warehouse, tmp_path_factory):
         "cli": summary,
         "scoped_nodes": scoped,
         "full_nodes": dbt_nodes(warehouse.settings),
+        "scoped_sql": scoped_sql,
+        "full_sql": compiled_tests(warehouse.settings),
+    }
+
+
+def compiled_tests(settings) -> dict[str, str]:
+    """Return the SQL each test of the last dbt run ran, by test name."""
+    results = json.loads((target_dir(settings) / "run_results.json").read_text())["results"]
+    return {
+        result["unique_id"].split(".")[2]: result["compiled_code"]
+        for result in results
+        if result["unique_id"].startswith("test.")
     }
 
 
@@ -290,6 +303,34 @@ def test_an_incremental_build_tests_what_it_wrote_and_a_full_refresh_everything(
     assert whole_table and not whole_table & set(scoped["test"])
     assert whole_table <= set(full["test"])
     assert len(scoped["model"]) == len(full["model"])
+
+
+def test_an_incremental_build_tests_the_keys_its_runs_changed(warehouse, rebuilt, tmp_path):
+    scoped, full = rebuilt["scoped_sql"], rebuilt["full_sql"]
+    (unique,) = [n for n in scoped if n.startswith("unique_combination_of_columns_int_orders__")]
+    assert "int_orders__localized__changes" in scoped[unique]
+    assert "__changes" not in full[unique]
+    (by_batch,) = [n for n in scoped if n.startswith("unique_combination_of_columns_fct_orders_")]
+    assert "_ingested_at > cast(" in scoped[by_batch] and "_ingested_at" not in full[by_batch]
+    # Run the scoped test on a copy of the warehouse: a duplicate of an order the incremental
+    # run changed fails it; one of an order it did not change is left to the next whole run.
+    copy = tmp_path / warehouse.settings.warehouse_file.name
+    shutil.copy(warehouse.settings.warehouse_file, copy)
+    with duckdb.connect(str(copy)) as con:
+        assert con.execute(scoped[unique]).fetchall() == []
+        con.execute(
+            "insert into intermediate.int_orders__localized select * from "
+            "intermediate.int_orders__localized where order_id not in "
+            "(select order_id from intermediate.int_orders__localized__changes) limit 1"
+        )
+        assert con.execute(scoped[unique]).fetchall() == []
+        assert con.execute(full[unique]).fetchall() != []
+        con.execute(
+            "insert into intermediate.int_orders__localized select * from "
+            "intermediate.int_orders__localized where order_id = $1",
+            [rebuilt["expected"]["changed"]],
+        )
+        assert len(con.execute(scoped[unique]).fetchall()) == 1
 
 
 def test_reader_saw_only_complete_snapshots_during_builds(warehouse, rebuilt):

@@ -6,11 +6,14 @@
   * it leaves out the tests tagged `whole_table` (`--exclude tag:whole_table`): tests of
     staging views and relationships to them, which re-run the view's whole query over the raw
     zone, and singular tests and reconciliations that add up whole marts;
-  * tests of incremental models (with an `_ingested_at` column) read only the rows this build
+  * tests of incremental models with an `_ingested_at` column read only the rows this build
     wrote: `_ingested_at` after SHOPLAKE_TESTS_SINCE (the previous build's raw watermark). The
     apply_changes strategy replaces a key's rows whole, so old rows cannot clash with new ones.
     Rows an incremental model rewrites without a new version (fct_orders whose money moved)
-    are checked by the next whole test run.
+    are checked by the next whole test run;
+  * tests of incremental models recomputed by key without `_ingested_at`
+    (`meta.test_changed_keys`: orders by customer, sales by day, stock levels by product) read
+    the rows of the keys this build's run changed, which their change log names.
 
   Tables rebuilt by every build are tested whole: the test costs a fraction of the build.
 -#}
@@ -22,42 +25,72 @@
     {%- if where -%}
         {%- do conditions.append('(' ~ where ~ ')') -%}
     {%- endif -%}
-    {%- set since = rows_written_since(relation) -%}
-    {%- if since -%}
-        {%- do conditions.append(since) -%}
+    {%- set scope = rows_this_build_wrote(relation, 'scoped_rows') -%}
+    {%- if scope -%}
+        {%- do conditions.append(scope) -%}
     {%- endif -%}
     {%- if conditions -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') as dbt_subquery') -%}
+        {%- do return('(select * from ' ~ relation ~ ' as scoped_rows where ' ~ conditions | join(' and ') ~ ') as dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}
 
 
-{#- `_ingested_at > <SHOPLAKE_TESTS_SINCE>` for an incremental model with it, else nothing. -#}
-{% macro rows_written_since(relation) -%}
+{#-
+  A condition on `row` (a row of `relation`) true for the rows this build wrote, or nothing when
+  the whole relation is to be tested: not a scoped build, or not an incremental model.
+-#}
+{% macro rows_this_build_wrote(relation, row) -%}
     {%- set since = env_var('SHOPLAKE_TESTS_SINCE', '') if execute else '' -%}
-    {%- if not since or not is_incremental_model(relation) -%}
+    {%- set node = model_node(relation) if since else none -%}  {#- no graph while parsing -#}
+    {%- if node is none or node.config.materialized != 'incremental' -%}
         {%- do return(none) -%}
+    {%- endif -%}
+    {%- if node.config.meta.get('test_changed_keys') -%}
+        {%- if not logged_by_this_invocation(relation) -%}
+            {%- do return(none) -%}
+        {%- endif -%}
+        {%- set keys = node.config.unique_key -%}
+        {%- do return(key_among([keys] if keys is string else keys, change_log(relation), row)) -%}
     {%- endif -%}
     {%- set instant = modules.datetime.datetime.fromisoformat(since).astimezone(modules.pytz.utc) -%}
     {%- set literal = dbt.string_literal(instant.strftime('%Y-%m-%d %H:%M:%S.%f')) -%}
-    {%- do return('_ingested_at > cast(' ~ literal ~ ' as ' ~ dbt.type_timestamp() ~ ')') -%}
+    {%- do return(row ~ '._ingested_at > cast(' ~ literal ~ ' as ' ~ dbt.type_timestamp() ~ ')') -%}
 {%- endmacro %}
 
 
-{#-
-  Whether `relation` is an incremental model of this project whose rows carry `_ingested_at`.
-  An incremental model without it (`meta.test_all_rows`: the orders and sales recomputed by
-  customer or day from change logs) is tested whole.
--#}
-{% macro is_incremental_model(relation) -%}
+{#- The graph node of the model of this project that `relation` is, or none. -#}
+{% macro model_node(relation) -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model'
             and (node.alias or node.name) == relation.identifier
             and node.schema == relation.schema -%}
-            {%- do return(node.config.materialized == 'incremental'
-                and not node.config.meta.get('test_all_rows')) -%}
+            {%- do return(node) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- do return(false) -%}
+    {%- do return(none) -%}
+{%- endmacro %}
+
+
+{#-
+  Whether this dbt invocation's run of `relation` wrote its change log (its marker says so): not
+  when the model was created or rebuilt whole in this run, which the strategy does not see.
+-#}
+{% macro logged_by_this_invocation(relation) -%}
+    {%- set marker = changed_marker(relation) -%}
+    {#- Not adapter.get_relation: its cache does not know tables the strategy made this run. -#}
+    {%- set exists = run_query(
+        'select 1 from information_schema.tables where table_catalog = '
+        ~ dbt.string_literal(marker.database) ~ ' and table_schema = '
+        ~ dbt.string_literal(marker.schema) ~ ' and table_name = '
+        ~ dbt.string_literal(marker.identifier)) -%}
+    {%- if exists.rows | length == 0 -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- set found = run_query('select * from ' ~ marker) -%}
+    {%- if 'change_logged' not in found.column_names or found.rows | length != 1 -%}
+        {%- do return(false) -%}  {#- an older marker, from before runs logged their changes -#}
+    {%- endif -%}
+    {%- set row = found.rows[0] -%}
+    {%- do return(row['invocation_id'] == invocation_id and row['change_logged']) -%}
 {%- endmacro %}

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='apply_changes',
     unique_key=['tenant_id', 'customer_id'],
-    meta={'test_all_rows': true},
+    meta={'test_changed_keys': true},
 ) }}
 
 -- Each customer's counted orders in one row, for mart_customer_lifetime: the aggregate over

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='apply_changes',
     unique_key=['tenant_id', 'order_id'],
-    meta={'test_all_rows': true},
+    meta={'test_changed_keys': true},
 ) }}
 
 {%- set order_key = ['tenant_id', 'order_id'] %}

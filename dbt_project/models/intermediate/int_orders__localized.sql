@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='apply_changes',
     unique_key=['tenant_id', 'order_id'],
-    meta={'record_changes': true, 'test_all_rows': true},
+    meta={'record_changes': true, 'test_changed_keys': true},
 ) }}
 
 -- A table, not a view: seven marts and their tests read it, and it joins every order line.

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='apply_changes',
     unique_key=['tenant_id', 'product_id'],
-    meta={'test_all_rows': true},
+    meta={'test_changed_keys': true},
 ) }}
 
 -- Each product's sales over every counted order, for mart_product_performance: the aggregate

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='apply_changes',
     unique_key=['tenant_id', 'product_id', 'variant_id'],
-    meta={'record_changes': true, 'test_all_rows': true},
+    meta={'record_changes': true, 'test_changed_keys': true},
 ) }}
 
 -- Each SKU's stock ledger in one row, for mart_stock_levels: its current level (the latest

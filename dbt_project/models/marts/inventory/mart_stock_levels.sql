@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='apply_changes',
     unique_key=['tenant_id', 'product_id', 'variant_id'],
-    meta={'test_all_rows': true},
+    meta={'test_changed_keys': true},
 ) }}
 
 {%- set velocity_days = var('stock_velocity_days') %}
