@@ -70,27 +70,3 @@
     {%- endfor -%}
     {%- do return(none) -%}
 {%- endmacro %}
-
-
-{#-
-  Whether this dbt invocation's run of `relation` wrote its change log (its marker says so): not
-  when the model was created or rebuilt whole in this run, which the strategy does not see.
--#}
-{% macro logged_by_this_invocation(relation) -%}
-    {%- set marker = changed_marker(relation) -%}
-    {#- Not adapter.get_relation: its cache does not know tables the strategy made this run. -#}
-    {%- set exists = run_query(
-        'select 1 from information_schema.tables where table_catalog = '
-        ~ dbt.string_literal(marker.database) ~ ' and table_schema = '
-        ~ dbt.string_literal(marker.schema) ~ ' and table_name = '
-        ~ dbt.string_literal(marker.identifier)) -%}
-    {%- if exists.rows | length == 0 -%}
-        {%- do return(false) -%}
-    {%- endif -%}
-    {%- set found = run_query('select * from ' ~ marker) -%}
-    {%- if 'change_logged' not in found.column_names or found.rows | length != 1 -%}
-        {%- do return(false) -%}  {#- an older marker, from before runs logged their changes -#}
-    {%- endif -%}
-    {%- set row = found.rows[0] -%}
-    {%- do return(row['invocation_id'] == invocation_id and row['change_logged']) -%}
-{%- endmacro %}

@@ -37,12 +37,17 @@ changed_orders as (
 
     select held.tenant_id, held.order_id, held.customer_id
     from {{ this }} as held
+    {%- set new_settings = tenants_with_new_settings() %}
+    {%- if new_settings %}
+    where {{ key_among(['tenant_id'], new_settings, 'held') }}
+    {%- else %}
     left join tenants
         on held.tenant_id = tenants.tenant_id
     where tenants.tenant_id is null
         or held.timezone <> tenants.timezone
         or held.reporting_currency <> tenants.currency
         or held.high_value_order_minor <> tenants.high_value_order_minor
+    {%- endif %}
 ),
 
 changed_customers as (

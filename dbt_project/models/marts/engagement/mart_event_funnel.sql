@@ -25,6 +25,7 @@ all_sessions as (
 ),
 
 {% if is_incremental() -%}
+{%- set new_settings = tenants_with_new_settings() %}
 affected_days as (
     {%- if change_log_usable() %}
     select changed.tenant_id, {{ local_date('changed.started_at', 'tenants.timezone') }} as funnel_date
@@ -36,10 +37,14 @@ affected_days as (
 
     select held.tenant_id, held.funnel_date
     from {{ this }} as held
+    {%- if new_settings %}
+    where {{ key_among(['tenant_id'], new_settings, 'held') }}
+    {%- else %}
     left join tenants
         on held.tenant_id = tenants.tenant_id
     where tenants.tenant_id is null
         or held.timezone <> tenants.timezone
+    {%- endif %}
     {%- else %}
     -- After a failed build the change log is incomplete: every day, held or current.
     select tenant_id, funnel_date from all_sessions

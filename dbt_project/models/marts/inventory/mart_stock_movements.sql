@@ -19,6 +19,7 @@ tenants as (
 ),
 
 {% if is_incremental() -%}
+{%- set new_settings = tenants_with_new_settings() %}
 affected_skus as (
     {%- if change_log_usable() %}
     select tenant_id, product_id, variant_id
@@ -28,10 +29,14 @@ affected_skus as (
 
     select held.tenant_id, held.product_id, held.variant_id
     from {{ this }} as held
+    {%- if new_settings %}
+    where {{ key_among(['tenant_id'], new_settings, 'held') }}
+    {%- else %}
     left join tenants
         on held.tenant_id = tenants.tenant_id
     where tenants.tenant_id is null
         or held.timezone <> tenants.timezone
+    {%- endif %}
     {%- else %}
     -- After a failed build the change log is incomplete: every SKU, held or current.
     select tenant_id, product_id, variant_id from all_levels

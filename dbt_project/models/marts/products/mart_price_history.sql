@@ -24,6 +24,10 @@ event_versions as (
 ),
 
 changed_tenants as (
+    {%- set new_settings = tenants_with_new_settings() %}
+    {%- if new_settings %}
+    select tenant_id from {{ new_settings }}
+    {%- else %}
     select held.tenant_id
     from (select distinct tenant_id, timezone, anomaly_threshold_pct from {{ this }}) as held
     left join tenants
@@ -31,6 +35,7 @@ changed_tenants as (
     where tenants.tenant_id is null
         or held.timezone <> tenants.timezone
         or held.anomaly_threshold_pct <> tenants.price_anomaly_threshold_pct
+    {%- endif %}
 ),
 
 affected_series as (
@@ -50,7 +55,7 @@ affected_series as (
 
     select held.tenant_id, held.product_id, held.variant_id
     from {{ this }} as held
-    where held.tenant_id in (select tenant_id from changed_tenants)
+    where {{ key_among(['tenant_id'], 'changed_tenants', 'held') }}
 ),
 
 -- `exists` rather than a join: the affected set is the side to hash, and when it is empty

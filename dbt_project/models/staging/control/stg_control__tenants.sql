@@ -1,4 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='apply_changes',
+    unique_key='tenant_id',
+    meta={'record_changes': true, 'test_changed_keys': true},
+) }}
 {%- set defaults = var('tenant_setting_defaults') -%}
+
+-- Incremental only for its change log: every run offers every tenant, and the strategy keeps
+-- the tenants whose resolved settings did not change out of the log. Models whose rows keep
+-- the settings they were computed with recompute the tenants that log names
+-- (`tenants_with_new_settings`) instead of comparing all their rows with this table.
 
 with source as (
     select * from {{ source('control', 'tenants') }}
@@ -42,6 +53,20 @@ resolved as (
             {{ defaults.rfm_window_days }}
         ) as rfm_window_days
     from source
+),
+
+final as (
+    select resolved.*, false as is_deleted
+    from resolved
+    {%- if is_incremental() %}
+
+    -- A tenant gone from the control plane.
+    union all by name
+
+    select held.tenant_id, true as is_deleted
+    from {{ this }} as held
+    where not {{ key_among(['tenant_id'], 'resolved', 'held') }}
+    {%- endif %}
 )
 
-select * from resolved
+{{ emit_changes('final') }}
