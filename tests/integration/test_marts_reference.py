@@ -170,6 +170,19 @@ def test_stock_levels_follow_the_as_of_day_with_nothing_new(build: Build) -> Non
     assert slid.height > 0
 
 
+def test_customer_lifetime_follows_the_as_of_day_with_nothing_new(build: Build) -> None:
+    # The first build of a day recomputes every customer: their day counts and flags moved.
+    expected = reference_marts(build.lake, build.tenants_file, NEXT_DAY)["mart_customer_lifetime"]
+    actual = read(build.next_day_db, "mart_customer_lifetime")
+    problems = differences(actual, expected, KEYS["mart_customer_lifetime"])
+    assert not problems, "\n".join(problems)
+    before = read(build.incremental_db, "mart_customer_lifetime")
+    moved = actual.join(before, on=KEYS["mart_customer_lifetime"]).filter(
+        pl.col("days_since_last_order") != pl.col("days_since_last_order_right")
+    )
+    assert moved.height > 0
+
+
 def test_tenants_keep_their_own_zone_currency_and_rows(build: Build) -> None:
     daily = read(build.incremental_db, "mart_sales_daily")
     currencies = dict(daily.select("tenant_id", "currency").unique().iter_rows())

@@ -52,6 +52,7 @@ CHANGE_LOG_READERS = {
     "intermediate.int_stock_ledger": ["tenant_id", "product_id", "variant_id"],
     "marts.mart_stock_movements": ["tenant_id", "product_id", "variant_id", "movement_date"],
     "marts.mart_stock_levels": ["tenant_id", "product_id", "variant_id"],
+    "marts.mart_customer_lifetime": ["tenant_id", "customer_id"],
     "intermediate.int_sessions__summarized": ["tenant_id", "session_id"],
     "marts.mart_event_funnel": ["tenant_id", "funnel_date"],
     "intermediate.int_orders__localized": ["tenant_id", "order_id"],
@@ -226,11 +227,12 @@ def main(root: Path) -> None:
     shutil.copytree(p["incremental_db"].parent, p["fallback_db"].parent)
     readers = [relation.split(".")[1] for relation in CHANGE_LOG_READERS]
     dbt(["run", "-s", *readers], p["fallback_db"], root / "target-fallback")
-    # The next day's first build slides every tenant's velocity window with nothing new landed.
+    # The next day's first build slides every tenant's velocity window and moves every
+    # customer's day counts with nothing new landed.
     shutil.copytree(p["incremental_db"].parent, p["next_day_db"].parent)
     next_day = {**DBT_VARS, "as_of_date": NEXT_DAY.isoformat()}
-    dbt(["run", "-s", "mart_stock_levels"], p["next_day_db"], root / "target-next-day",
-        variables=next_day, reread="none")  # fmt: skip
+    dbt(["run", "-s", "stg_control__tenants", "mart_stock_levels", "mart_customer_lifetime"],
+        p["next_day_db"], root / "target-next-day", variables=next_day, reread="none")  # fmt: skip
     shutil.copytree(p["incremental_db"].parent, p["new_default_db"].parent)
     write_tenants(p["new_default_db"].parent / "control" / "tenants.parquet", NEW_DEFAULT_SETTINGS)
     # The tenants file is resolved when the project is parsed, and the tenants view names it:
