@@ -43,13 +43,40 @@ def raw_watermark(lake_root: Path) -> datetime | None:
 
 
 def _newest(files: list[Path]) -> datetime | None:
-    newest = None
-    for path in files:
-        column = pq.read_table(path, columns=["_ingested_at"]).column(0)
-        value = pc.max(column).as_py() if len(column) else None
-        if value is not None and (newest is None or value > newest):
-            newest = value
-    return newest.astimezone(UTC) if newest else None
+    found = [value for path in files if (value := newest_in_file(path)) is not None]
+    return max(found) if found else None
+
+
+def newest_in_file(path: Path) -> datetime | None:
+    """Return a file's newest ``_ingested_at``, from its row groups' statistics when it has them.
+
+    The newest partition holds the day's compacted files (hundreds of MB at scale): reading
+    their footers instead of the column keeps this step from growing with the day's volume.
+    """
+    metadata = pq.ParquetFile(path).metadata
+    names = metadata.schema.names
+    if "_ingested_at" not in names:
+        return None
+    column = names.index("_ingested_at")
+    maxima = []
+    for group in range(metadata.num_row_groups):
+        statistics = metadata.row_group(group).column(column).statistics
+        if statistics is None or not statistics.has_min_max:
+            return _read_newest(path)
+        maxima.append(statistics.max)
+    return _as_utc(max(maxima)) if maxima else None
+
+
+def _read_newest(path: Path) -> datetime | None:
+    column = pq.read_table(path, columns=["_ingested_at"]).column(0)
+    return _as_utc(pc.max(column).as_py()) if len(column) else None
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    # The lake stores UTC instants; a value read without its zone is one.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def live_keys(

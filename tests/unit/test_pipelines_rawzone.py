@@ -3,8 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from pipelines.lib.rawzone import live_keys, raw_watermark
+from pipelines.lib.rawzone import live_keys, newest_in_file, raw_watermark
 from warehouse.lake.writer import batch_id_for, land_batch
 
 T0 = datetime(2026, 10, 30, 23, 59, tzinfo=UTC)
@@ -36,3 +37,21 @@ def test_live_keys_apply_versions_and_deletes_up_to_the_watermark(tmp_path):
     assert live_keys(tmp_path, "orders", ("id",), 1, T0) == 3
     assert live_keys(tmp_path, "orders", ("id",), 1, T0 + timedelta(minutes=1)) == 2
     assert live_keys(tmp_path, "orders", ("id",), 1, T0 + timedelta(minutes=2)) == 4
+
+
+def test_watermark_reads_statistics_and_files_without_them(tmp_path):
+    land(tmp_path, 1, "a", ["o1", "o2"], T0)
+    (landed,) = (tmp_path / "raw" / "orders").rglob("*.parquet")
+    assert newest_in_file(landed) == T0
+    # A file written without statistics is read instead, and its value counts the same.
+    table = pq.read_table(landed)
+    later = table.set_column(
+        table.schema.get_field_index("_ingested_at"),
+        "_ingested_at",
+        pa.array([T0 + timedelta(minutes=5)] * len(table), table.schema.field("_ingested_at").type),
+    )
+    bare = landed.with_name("bare.parquet")
+    pq.write_table(later, bare, write_statistics=False)
+    assert not pq.ParquetFile(bare).metadata.row_group(0).column(0).statistics
+    assert newest_in_file(bare) == T0 + timedelta(minutes=5)
+    assert raw_watermark(tmp_path) == T0 + timedelta(minutes=5)
