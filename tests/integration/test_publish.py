@@ -383,6 +383,28 @@ def test_new_rows_rewrite_their_month_and_link_the_others(
     assert file_digests(fresh.path) == file_digests(second.path)
 
 
+def test_tenants_are_gathered_in_batches_of_up_to_the_row_limit():
+    def files(*rows: int) -> list[export_module.PartFile]:
+        return [export_module.PartFile(None, None, n, str(n), None) for n in rows]
+
+    changed = {1: files(300), 2: files(40, 20), 3: files(500), 4: files(10)}
+    batches = export_module._batches(changed, 400)
+    assert [sorted(batch) for batch in batches] == [[1, 2], [3], [4]]
+    assert [sorted(b) for b in export_module._batches(changed, 0)] == [[1], [2], [3], [4]]
+    assert [sorted(b) for b in export_module._batches(changed, 10**9)] == [[1, 2, 3, 4]]
+
+
+@pytest.mark.parametrize("gather_rows", [2_000_000, 320, 0], ids=["one", "batched", "each"])
+def test_a_full_export_is_the_same_however_tenants_are_gathered(tmp_path, monkeypatch, gather_rows):
+    monkeypatch.setattr(export_module, "GATHER_ROWS", gather_rows)
+    db = make_dated_db(tmp_path / "b.duckdb", {1: 300, 2: 40, 3: 7})
+    mine = publish(db, tmp_path / "mine", watermark=None, marts=MONTHLY, reuse=False)
+    monkeypatch.setattr(export_module, "GATHER_ROWS", 2_000_000)
+    one = publish(db, tmp_path / "one", watermark=None, marts=MONTHLY, reuse=False)
+    assert file_digests(mine.path) == file_digests(one.path)
+    assert mine.rows("fct_orders", 3) == 7
+
+
 YEARLY = [MartSpec("fct_orders", "main_marts.fct_orders", ("order_id",), "created_at", "year")]
 
 

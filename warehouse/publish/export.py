@@ -365,17 +365,16 @@ def _write_changed(
     """Write the ``changed`` files of each tenant, gathering their rows first.
 
     Each file reads its rows from a temporary table rather than the mart: one scan of the mart
-    gathers every changed file's rows when they are few (an incremental build: this period's
-    files), else one scan per tenant gathers that tenant's (a full refresh). A file then reads
-    only its stretch of the gathered rows, ordered by tenant and period. ``whole``: tenants
-    all of whose files changed, gathered without matching rows to files.
+    gathers the changed files' rows of as many tenants as fit in ``GATHER_ROWS`` (all of them in
+    an incremental build of a fact: this period's files), one scan per tenant when a tenant's
+    rows are more (a full refresh of a fact). A file then reads only its stretch of the
+    gathered rows, ordered by tenant and period. ``whole``: tenants all of whose files changed,
+    gathered without matching rows to files.
     """
     changed = {tenant_id: files for tenant_id, files in changed.items() if files}
     if not changed:
         return
-    total = sum(file.rows for files in changed.values() for file in files)
-    batches = [changed] if total <= GATHER_ROWS else [{t: f} for t, f in changed.items()]
-    for batch in batches:
+    for batch in _batches(changed, GATHER_ROWS):
         _gather(con, spec, batch, whole=len(batch) == 1 and set(batch) <= whole)
         try:
             for tenant_id, files in batch.items():
@@ -392,6 +391,29 @@ def _write_changed(
         finally:
             con.execute("drop table if exists publish_rows")
             con.execute("drop table if exists publish_files")
+
+
+def _batches(
+    changed: Mapping[int, Sequence[PartFile]], limit: int
+) -> list[dict[int, Sequence[PartFile]]]:
+    """Group tenants, in order, into batches whose changed files hold up to ``limit`` rows.
+
+    A tenant bigger than that is a batch of its own. Each batch costs one scan of the mart, so
+    a mart a little over the limit takes two scans, not one per tenant.
+    """
+    batches: list[dict[int, Sequence[PartFile]]] = []
+    current: dict[int, Sequence[PartFile]] = {}
+    rows = 0
+    for tenant_id, files in changed.items():
+        size = sum(file.rows for file in files)
+        if current and rows + size > limit:
+            batches.append(current)
+            current, rows = {}, 0
+        current[tenant_id] = files
+        rows += size
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _gather(
