@@ -42,7 +42,7 @@ import duckdb
 
 from warehouse.publish.layout import check_mart_name, empty_file, partition_dir
 from warehouse.publish.spans import PERIODS, TENANT_COLUMN, PartFile, quote, spans_sql
-from warehouse.publish.touched import Touched, touched_files
+from warehouse.publish.touched import Touched, read_marker, touched_files
 
 log = logging.getLogger(__name__)
 MART_PREFIXES = ("fct_", "dim_", "mart_")
@@ -166,12 +166,16 @@ def export_mart(
     schema_only = empty_file(snapshot, spec.name)
     schema_only.parent.mkdir(parents=True, exist_ok=True)
     _copy(con, f"select * from {spec.relation} where false", [], schema_only)
-    unchanged = earlier is not None and _unchanged(con, spec, trusted_invocation)
+    # The mart's marker counts only if the trusted invocation wrote it (this build's run).
+    marker = read_marker(con, spec.changed_marker) if earlier and trusted_invocation else None
+    if marker is not None and marker.invocation_id != trusted_invocation:
+        marker = None
+    unchanged = marker is not None and marker.changed_keys == 0
     if unchanged and _link_all(earlier, spec.name, result, snapshot):
         return result
     touched = None
-    if earlier is not None:
-        touched = touched_files(con, spec, _files_of(earlier, spec.name), trusted_invocation)
+    if marker is not None and marker.change_logged and spec.change_log is not None:
+        touched = touched_files(con, spec, _files_of(earlier, spec.name))
     if touched is not None and not _link_untouched(earlier, spec.name, touched, result, snapshot):
         touched = None
     result.from_change_log = touched is not None
@@ -191,21 +195,6 @@ def export_mart(
     folder_of = partial(partition_dir, snapshot, spec.name)
     _write_changed(con, spec, changed, whole, order, folder_of)
     return result
-
-
-def _unchanged(
-    con: duckdb.DuckDBPyConnection, spec: MartSpec, trusted_invocation: str | None
-) -> bool:
-    # Whether the mart's marker says the trusted invocation ran it and it changed nothing.
-    if trusted_invocation is None or spec.changed_marker is None:
-        return False
-    try:
-        marker = con.execute(
-            f"select changed_keys, invocation_id from {spec.changed_marker}"
-        ).fetchall()
-    except duckdb.CatalogException:  # never run incrementally yet
-        return False
-    return marker == [(0, trusted_invocation)]
 
 
 def _files_of(previous: Previous, mart: str) -> dict[int, dict[str, str]]:

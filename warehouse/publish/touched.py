@@ -1,12 +1,12 @@
 """Which files of a mart its trusted change log says may differ from the previous snapshot.
 
 An ``apply_changes`` run leaves beside its mart a log of the rows it replaced and the rows it
-inserted (dbt_project/macros/incremental.sql). When the previous snapshot was published from
-the very build before this one (the caller vouches: ``trusted_invocation``) and the mart's
-marker says this invocation wrote that log, a file that none of the logged rows falls in holds
-what it held in the previous snapshot: it is linked without being read, and only the touched
-files are fingerprinted. Publishing a fact after a few new orders then reads this month's rows,
-not the fact's whole history.
+inserted (dbt_project/macros/incremental.sql), and a marker saying which run it was. When the
+previous snapshot was published from the very build before this one and the mart's marker says
+this build's run wrote that log (the caller checks both), a file that none of the logged rows
+falls in holds what it held in the previous snapshot: it is linked without being read, and only
+the touched files are fingerprinted. Publishing a fact after a few new orders then reads this
+month's rows, not the fact's whole history.
 
 A mart split by year keeps each tenant's newest month in a file of its own, so which file holds
 a row depends on that month too: a tenant whose newest month moved (or that is new) has every
@@ -41,8 +41,32 @@ class LoggedMart(Protocol):
     relation: str
     period_column: str | None
     period: str
-    changed_marker: str | None
     change_log: str | None
+
+
+@dataclass(frozen=True)
+class Marker:
+    """What a mart's latest ``apply_changes`` run left beside it (``<table>__changed``)."""
+
+    changed_keys: int
+    invocation_id: str
+    change_logged: bool  # False in markers from before runs logged their changes
+
+
+def read_marker(con: duckdb.DuckDBPyConnection, relation: str | None) -> Marker | None:
+    """Return the marker in ``relation``, or None when there is none (never run incrementally)."""
+    if relation is None:
+        return None
+    try:
+        result = con.execute(f"select * from {relation}")
+    except duckdb.CatalogException:
+        return None
+    names = [column[0] for column in result.description]
+    rows = result.fetchall()
+    if len(rows) != 1:
+        return None
+    row = dict(zip(names, rows[0], strict=True))
+    return Marker(int(row["changed_keys"]), row["invocation_id"], bool(row.get("change_logged")))
 
 
 @dataclass(frozen=True)
@@ -87,14 +111,11 @@ def touched_files(
     con: duckdb.DuckDBPyConnection,
     spec: LoggedMart,
     previous_files: Mapping[int, Mapping[str, str]],
-    trusted_invocation: str | None,
-) -> Touched | None:
-    """Return what the mart's change log touched, or None when the log cannot be trusted.
+) -> Touched:
+    """Return what the mart's change log touched (the caller has checked the log is trusted).
 
     ``previous_files``: per tenant, the file names (and fingerprints) of the previous snapshot.
     """
-    if not _log_trusted(con, spec, trusted_invocation):
-        return None
     assert spec.change_log is not None
     whole: set[int] = set()
     newest = None
@@ -113,21 +134,6 @@ def touched_files(
         name = PartFile(begin, None, 0, "", span if spec.period_column else None).name
         spans.setdefault(int(tenant_id), {})[name] = begin
     return Touched(spans, frozenset(whole), newest)
-
-
-def _log_trusted(
-    con: duckdb.DuckDBPyConnection, spec: LoggedMart, trusted_invocation: str | None
-) -> bool:
-    # Whether this invocation ran the mart and wrote its change log (the marker says so).
-    if trusted_invocation is None or spec.changed_marker is None or spec.change_log is None:
-        return False
-    try:
-        marker = con.execute(
-            f"select invocation_id, change_logged from {spec.changed_marker}"
-        ).fetchall()
-    except (duckdb.CatalogException, duckdb.BinderException):  # no marker, or an older one
-        return False
-    return marker == [(trusted_invocation, True)]
 
 
 def _newest_months(
