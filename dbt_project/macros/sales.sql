@@ -147,12 +147,7 @@ final as (
     from {{ ref('fct_refunds') }} as refunds
     inner join tenants
         on refunds.tenant_id = tenants.tenant_id
-    where exists (
-        select 1
-        from {{ changed_orders }} as changed
-        where changed.tenant_id = refunds.tenant_id
-            and changed.order_id = refunds.order_id
-    )
+    where {{ key_among(['tenant_id', 'order_id'], changed_orders, 'refunds') }}
 
     union
 

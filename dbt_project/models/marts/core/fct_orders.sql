@@ -125,13 +125,7 @@ moved_rows as (
         held._ingested_at,
         false as is_deleted
     from {{ this }} as held
-    where
-        exists (
-            select 1
-            from moved_orders
-            where moved_orders.tenant_id = held.tenant_id
-                and moved_orders.order_id = held.order_id
-        )
+    where {{ key_among(['tenant_id', 'order_id'], 'moved_orders', 'held') }}
         and not {{ key_among(['tenant_id', 'order_id'], 'order_rows', 'held') }}
 ),
 
