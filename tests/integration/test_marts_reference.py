@@ -157,28 +157,25 @@ def test_stock_levels_follow_a_new_low_stock_default(build: Build) -> None:
     assert set(moved.get_column("min_stock_level")) == {7}
 
 
-def test_stock_levels_follow_the_as_of_day_with_nothing_new(build: Build) -> None:
-    # The first build of a day recomputes every SKU: the velocity window slid a day.
-    expected = reference_marts(build.lake, build.tenants_file, NEXT_DAY)["mart_stock_levels"]
-    actual = read(build.next_day_db, "mart_stock_levels")
-    problems = differences(actual, expected, KEYS["mart_stock_levels"])
+@pytest.mark.parametrize(
+    ("mart", "moved_column"),
+    [
+        # Every SKU's velocity window slid a day.
+        ("mart_stock_levels", "units_sold_30d"),
+        # Every customer's day counts and flags moved.
+        ("mart_customer_lifetime", "days_since_last_order"),
+    ],
+)
+def test_the_first_build_of_a_day_recomputes_with_nothing_new(
+    build: Build, mart: str, moved_column: str
+) -> None:
+    expected = reference_marts(build.lake, build.tenants_file, NEXT_DAY)[mart]
+    actual = read(build.next_day_db, mart)
+    problems = differences(actual, expected, KEYS[mart])
     assert not problems, "\n".join(problems)
-    before = read(build.incremental_db, "mart_stock_levels")
-    slid = actual.join(before, on=KEYS["mart_stock_levels"], nulls_equal=True).filter(
-        pl.col("units_sold_30d") != pl.col("units_sold_30d_right")
-    )
-    assert slid.height > 0
-
-
-def test_customer_lifetime_follows_the_as_of_day_with_nothing_new(build: Build) -> None:
-    # The first build of a day recomputes every customer: their day counts and flags moved.
-    expected = reference_marts(build.lake, build.tenants_file, NEXT_DAY)["mart_customer_lifetime"]
-    actual = read(build.next_day_db, "mart_customer_lifetime")
-    problems = differences(actual, expected, KEYS["mart_customer_lifetime"])
-    assert not problems, "\n".join(problems)
-    before = read(build.incremental_db, "mart_customer_lifetime")
-    moved = actual.join(before, on=KEYS["mart_customer_lifetime"]).filter(
-        pl.col("days_since_last_order") != pl.col("days_since_last_order_right")
+    before = read(build.incremental_db, mart)
+    moved = actual.join(before, on=KEYS[mart], nulls_equal=True).filter(
+        pl.col(moved_column) != pl.col(f"{moved_column}_right")
     )
     assert moved.height > 0
 
