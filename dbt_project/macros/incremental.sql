@@ -93,6 +93,34 @@
 {%- endmacro %}
 
 
+
+{#-
+  The rows a model recomputed and, in an incremental run, one tombstone for each key of
+  `affected` that `kept` (by default the rows themselves) no longer holds: the key is gone, and
+  apply_changes deletes its rows. `affected` may be a relation, read under `alias` and narrowed
+  by `where`. Columns a tombstone lacks are null (`union all by name`).
+-#}
+{% macro with_tombstones(rows, affected, keys, kept=none, alias=none, where=none) -%}
+    {%- set alias = alias or affected -%}
+    select *, false as is_deleted
+    from {{ rows }}
+    {%- if is_incremental() %}
+
+    union all by name
+
+    select
+        {%- for key in keys %}
+        {{ alias }}.{{ key }},
+        {%- endfor %}
+        true as is_deleted
+    from {{ affected }}{{ ' as ' ~ alias if alias is not sameas affected }}
+    where not {{ key_among(keys, kept or rows, alias) }}
+    {%- if where %}
+        and {{ where }}
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
 {#- `*` without some columns of a relation or CTE. -#}
 {% macro star_except(relation, columns) -%}
     {{ return(adapter.dispatch('star_except', 'shoplake')(relation, columns)) }}

@@ -218,17 +218,7 @@ refunds as (
 -#}
 {% macro sales_output() -%}
 {%- if is_incremental() %}
-select *, false as is_deleted
-from final
-
-union all by name
-
-select
-    affected_days.tenant_id,
-    affected_days.sales_date,
-    true as is_deleted
-from affected_days
-where not {{ key_among(['tenant_id', 'sales_date'], 'final', 'affected_days') }}
+{{ with_tombstones('final', 'affected_days', ['tenant_id', 'sales_date']) }}
 {%- else %}
 select * from final
 {%- endif %}

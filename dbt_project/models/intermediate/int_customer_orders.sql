@@ -59,23 +59,9 @@ customer_orders as (
     group by tenant_id, customer_id
 ),
 
+-- Tombstones for customers no counted order names any more.
 final as (
-    select
-        *,
-        false as is_deleted
-    from customer_orders
-    {%- if is_incremental() %}
-
-    -- Customers no counted order names any more.
-    union all by name
-
-    select
-        affected_customers.tenant_id,
-        affected_customers.customer_id,
-        true as is_deleted
-    from affected_customers
-    where not {{ key_among(['tenant_id', 'customer_id'], 'customer_orders', 'affected_customers') }}
-    {%- endif %}
+    {{ with_tombstones('customer_orders', 'affected_customers', ['tenant_id', 'customer_id']) }}
 )
 
 {{ emit_changes('final') }}

@@ -88,21 +88,7 @@ categories as (
 ),
 
 final as (
-    select
-        *,
-        false as is_deleted
-    from categories
-    {%- if is_incremental() %}
-
-    union all by name
-
-    select
-        affected_orders.tenant_id,
-        affected_orders.order_id,
-        true as is_deleted
-    from affected_orders
-    where not {{ key_among(order_key, 'categories', 'affected_orders') }}
-    {%- endif %}
+    {{ with_tombstones('categories', 'affected_orders', order_key) }}
 )
 
 {{ emit_changes('final') }}

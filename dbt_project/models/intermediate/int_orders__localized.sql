@@ -132,27 +132,19 @@ first_orders as (
         and customer_id is not null
 ),
 
-final as (
+flagged as (
     select
         localized.*,
-        coalesce(first_orders.is_first_order, false) as is_first_order,
-        false as is_deleted
+        coalesce(first_orders.is_first_order, false) as is_first_order
     from localized
     left join first_orders
         on localized.tenant_id = first_orders.tenant_id
         and localized.order_id = first_orders.order_id
-    {%- if is_incremental() %}
+),
 
-    -- Orders gone from fct_orders, or of a tenant gone from the control plane.
-    union all by name
-
-    select
-        changed_orders.tenant_id,
-        changed_orders.order_id,
-        true as is_deleted
-    from changed_orders
-    where not {{ key_among(['tenant_id', 'order_id'], 'localized', 'changed_orders') }}
-    {%- endif %}
+-- Tombstones for orders gone from fct_orders, or of a tenant gone from the control plane.
+final as (
+    {{ with_tombstones('flagged', 'changed_orders', ['tenant_id', 'order_id'], kept='localized') }}
 )
 
 {{ emit_changes('final') }}

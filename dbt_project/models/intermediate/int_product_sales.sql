@@ -79,24 +79,12 @@ sales as (
     group by tenant_id, product_id
 ),
 
+-- Tombstones for products no counted order holds any more.
 final as (
-    select
-        *,
-        false as is_deleted
-    from sales
-    {%- if is_incremental() %}
-
-    -- Products no counted order holds any more.
-    union all by name
-
-    select
-        affected_products.tenant_id,
-        affected_products.product_id,
-        true as is_deleted
-    from affected_products
-    where affected_products.product_id is not null
-        and not {{ key_among(['tenant_id', 'product_id'], 'sales', 'affected_products') }}
-    {%- endif %}
+    {{ with_tombstones(
+        'sales', 'affected_products', ['tenant_id', 'product_id'],
+        where='affected_products.product_id is not null',
+    ) }}
 )
 
 {{ emit_changes('final') }}

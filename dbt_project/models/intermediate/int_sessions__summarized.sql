@@ -56,31 +56,14 @@ sessions as (
         -- timestamps
         min(occurred_at) as started_at,
         -- lineage
-        max(_ingested_at) as _ingested_at,
-        false as is_deleted
+        max(_ingested_at) as _ingested_at
     from events
     group by tenant_id, session_id
 ),
 
+-- Tombstones for sessions no event names any more.
 final as (
-    select * from sessions
-    {%- if is_incremental() %}
-
-    union all
-
-    select
-        tenant_id,
-        session_id,
-        null as has_view,
-        null as has_cart,
-        null as has_checkout,
-        null as has_order,
-        null as started_at,
-        null as _ingested_at,
-        true as is_deleted
-    from affected_sessions
-    where not {{ key_among(['tenant_id', 'session_id'], 'events', 'affected_sessions') }}
-    {%- endif %}
+    {{ with_tombstones('sessions', 'affected_sessions', ['tenant_id', 'session_id'], kept='events') }}
 )
 
 {{ emit_changes('final') }}

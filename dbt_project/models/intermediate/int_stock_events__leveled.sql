@@ -75,7 +75,7 @@ leveled as (
     from segmented
 ),
 
-final as (
+sequenced as (
     select
         -- ids
         tenant_id,
@@ -99,30 +99,15 @@ final as (
         -- timestamps
         occurred_at,
         -- lineage
-        _ingested_at,
-        false as is_deleted
+        _ingested_at
     from leveled
-    {%- if is_incremental() %}
+),
 
-    union all
-
-    select
-        tenant_id,
-        null as stock_event_id,
-        product_id,
-        variant_id,
-        null as kind,
-        null as reason,
-        null as quantity,
-        null as level_before,
-        null as level_after,
-        null as is_latest,
-        null as occurred_at,
-        null as _ingested_at,
-        true as is_deleted
-    from affected_skus
-    where not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'stock_events', 'affected_skus') }}
-    {%- endif %}
+-- Tombstones for SKUs no stock event names any more.
+final as (
+    {{ with_tombstones(
+        'sequenced', 'affected_skus', ['tenant_id', 'product_id', 'variant_id'], kept='stock_events',
+    ) }}
 )
 
 {{ emit_changes('final') }}

@@ -53,24 +53,9 @@ ledger as (
     group by tenant_id, product_id, variant_id
 ),
 
+-- Tombstones for SKUs no stock event names any more.
 final as (
-    select
-        *,
-        false as is_deleted
-    from ledger
-    {%- if is_incremental() %}
-
-    -- SKUs no stock event names any more.
-    union all by name
-
-    select
-        affected_skus.tenant_id,
-        affected_skus.product_id,
-        affected_skus.variant_id,
-        true as is_deleted
-    from affected_skus
-    where not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'ledger', 'affected_skus') }}
-    {%- endif %}
+    {{ with_tombstones('ledger', 'affected_skus', ['tenant_id', 'product_id', 'variant_id']) }}
 )
 
 {{ emit_changes('final') }}

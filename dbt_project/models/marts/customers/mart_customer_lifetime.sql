@@ -118,7 +118,7 @@ measured as (
         and customers.customer_id = customer_orders.customer_id
 ),
 
-final as (
+lifetimes as (
     select
         -- ids
         tenant_id,
@@ -145,21 +145,13 @@ final as (
         as_of_date,
         -- timestamps
         first_order_at,
-        last_order_at,
-        false as is_deleted
+        last_order_at
     from measured
-    {%- if is_incremental() %}
+),
 
-    -- Customers gone from dim_customers, or of a tenant gone from the control plane.
-    union all by name
-
-    select
-        affected_customers.tenant_id,
-        affected_customers.customer_id,
-        true as is_deleted
-    from affected_customers
-    where not {{ key_among(customer_key, 'measured', 'affected_customers') }}
-    {%- endif %}
+-- Tombstones for customers gone from dim_customers, or of a tenant gone from the control plane.
+final as (
+    {{ with_tombstones('lifetimes', 'affected_customers', customer_key, kept='measured') }}
 )
 
 {{ emit_changes('final') }}

@@ -113,35 +113,13 @@ day_rows as (
         {{ ratio('order_sessions', 'product_view_sessions') }} as view_to_order_rate,
         -- the zone funnel_date was computed in, and lineage
         timezone,
-        _ingested_at,
-        false as is_deleted
+        _ingested_at
     from daily
 ),
 
+-- Tombstones for days no session started on any more.
 final as (
-    select * from day_rows
-    {%- if is_incremental() %}
-
-    union all
-
-    select
-        tenant_id,
-        funnel_date,
-        null as session_count,
-        null as product_view_sessions,
-        null as add_to_cart_sessions,
-        null as checkout_sessions,
-        null as order_sessions,
-        null as view_to_cart_rate,
-        null as cart_to_checkout_rate,
-        null as checkout_to_order_rate,
-        null as view_to_order_rate,
-        null as timezone,
-        null as _ingested_at,
-        true as is_deleted
-    from affected_days
-    where not {{ key_among(['tenant_id', 'funnel_date'], 'sessions', 'affected_days') }}
-    {%- endif %}
+    {{ with_tombstones('day_rows', 'affected_days', ['tenant_id', 'funnel_date'], kept='sessions') }}
 )
 
 {{ emit_changes('final') }}

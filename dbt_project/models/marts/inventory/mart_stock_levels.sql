@@ -217,25 +217,13 @@ levels as (
     from measured
 ),
 
+-- Tombstones for SKUs of affected products that no current product has any more (a product or
+-- variant deleted, a tenant gone).
 final as (
-    select
-        *,
-        false as is_deleted
-    from levels
-    {%- if is_incremental() %}
-
-    -- SKUs no current product has any more (a product or variant deleted, a tenant gone).
-    union all by name
-
-    select
-        held.tenant_id,
-        held.product_id,
-        held.variant_id,
-        true as is_deleted
-    from {{ this }} as held
-    where {{ key_among(product_key, 'affected_products', 'held') }}
-        and not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'levels', 'held') }}
-    {%- endif %}
+    {{ with_tombstones(
+        'levels', this, ['tenant_id', 'product_id', 'variant_id'], alias='held',
+        where=key_among(product_key, 'affected_products', 'held'),
+    ) }}
 )
 
 {{ emit_changes('final') }}

@@ -109,41 +109,16 @@ day_rows as (
             - max(case when position_in_day = 1 then level_before end) as net_change,
         -- the zone movement_date was computed in, and lineage
         max(timezone) as timezone,
-        max(_ingested_at) as _ingested_at,
-        false as is_deleted
+        max(_ingested_at) as _ingested_at
     from ordered
     group by tenant_id, product_id, variant_id, movement_date
 ),
 
+-- Tombstones for SKUs no stock event names any more.
 final as (
-    select * from day_rows
-    {%- if is_incremental() %}
-
-    union all
-
-    select
-        tenant_id,
-        product_id,
-        variant_id,
-        null as movement_date,
-        null as event_count,
-        null as stock_count_events,
-        null as opening_level,
-        null as units_in,
-        null as units_out,
-        null as sold_units,
-        null as restocked_units,
-        null as returned_units,
-        null as damaged_units,
-        null as adjusted_units,
-        null as closing_level,
-        null as net_change,
-        null as timezone,
-        null as _ingested_at,
-        true as is_deleted
-    from affected_skus
-    where not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'levels', 'affected_skus') }}
-    {%- endif %}
+    {{ with_tombstones(
+        'day_rows', 'affected_skus', ['tenant_id', 'product_id', 'variant_id'], kept='levels',
+    ) }}
 )
 
 {{ emit_changes('final') }}

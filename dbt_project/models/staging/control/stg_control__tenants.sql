@@ -55,18 +55,9 @@ resolved as (
     from source
 ),
 
+-- Tombstones for tenants gone from the control plane.
 final as (
-    select resolved.*, false as is_deleted
-    from resolved
-    {%- if is_incremental() %}
-
-    -- A tenant gone from the control plane.
-    union all by name
-
-    select held.tenant_id, true as is_deleted
-    from {{ this }} as held
-    where not {{ key_among(['tenant_id'], 'resolved', 'held') }}
-    {%- endif %}
+    {{ with_tombstones('resolved', this, ['tenant_id'], alias='held') }}
 )
 
 {{ emit_changes('final') }}
