@@ -46,33 +46,66 @@ stock_events as (
 ),
 {%- endif %}
 
-segmented as (
+-- A SKU's events in order, in one sort: the deltas so far at each event, and whether it is the
+-- last one. A count (`set`) notes its quantity and the deltas so far at it.
+running as (
     select
         *,
-        -- Each count starts a segment; the level is that count plus the segment's deltas.
-        sum(case when kind = 'set' then 1 else 0 end) over (
+        sum(case when kind = 'delta' then quantity else 0 end) over through_event as deltas_so_far,
+        lead(stock_event_id) over through_event is null as is_latest
+    from stock_events
+    window through_event as (
+        partition by tenant_id, product_id, variant_id
+        order by occurred_at, stock_event_id
+        rows between unbounded preceding and current row
+    )
+),
+
+counts_noted as (
+    select
+        *,
+        case when kind = 'set' then quantity end as count_quantity,
+        case when kind = 'set' then deltas_so_far end as count_deltas_so_far
+    from running
+),
+
+-- The latest count up to an event, and up to the event before it (same order, so no new sort:
+-- the running count segments this replaced sorted the events four times).
+last_counts as (
+    select
+        *,
+        last_value(count_quantity ignore nulls) over through_event as count_through,
+        last_value(count_deltas_so_far ignore nulls) over through_event as count_deltas_through,
+        last_value(count_quantity ignore nulls) over before_event as count_before,
+        last_value(count_deltas_so_far ignore nulls) over before_event as count_deltas_before,
+        lag(deltas_so_far) over through_event as deltas_before
+    from counts_noted
+    window
+        through_event as (
             partition by tenant_id, product_id, variant_id
             order by occurred_at, stock_event_id
             rows between unbounded preceding and current row
-        ) as count_segment
-    from stock_events
+        ),
+        before_event as (
+            partition by tenant_id, product_id, variant_id
+            order by occurred_at, stock_event_id
+            rows between unbounded preceding and 1 preceding
+        )
 ),
 
+-- A level is the latest count plus the deltas since it (0 plus every delta before the first).
 leveled as (
     select
         *,
         cast(
-            coalesce(max(case when kind = 'set' then quantity end) over (
-                partition by tenant_id, product_id, variant_id, count_segment
-            ), 0)
-            + sum(case when kind = 'delta' then quantity else 0 end) over (
-                partition by tenant_id, product_id, variant_id, count_segment
-                order by occurred_at, stock_event_id
-                rows between unbounded preceding and current row
-            )
+            coalesce(count_through, 0) + deltas_so_far - coalesce(count_deltas_through, 0)
             as {{ dbt.type_bigint() }}
-        ) as level_after
-    from segmented
+        ) as level_after,
+        cast(
+            coalesce(count_before, 0) + coalesce(deltas_before, 0) - coalesce(count_deltas_before, 0)
+            as {{ dbt.type_bigint() }}
+        ) as level_before
+    from last_counts
 ),
 
 sequenced as (
@@ -86,16 +119,10 @@ sequenced as (
         reason,
         -- quantities
         quantity,
-        coalesce(lag(level_after) over (
-            partition by tenant_id, product_id, variant_id
-            order by occurred_at, stock_event_id
-        ), 0) as level_before,
+        level_before,
         level_after,
         -- ordering
-        row_number() over (
-            partition by tenant_id, product_id, variant_id
-            order by occurred_at desc, stock_event_id desc
-        ) = 1 as is_latest,
+        is_latest,
         -- timestamps
         occurred_at,
         -- lineage

@@ -212,16 +212,20 @@ def _change_prices(lake: Path, tenant_id: int) -> None:
 
 
 def _add_stock_event(lake: Path, tenant_id: int) -> None:
-    # A delta in the middle of the busiest SKU's history: every later level moves.
+    # A delta in the middle of the busiest SKU's history: every later level moves. A stock
+    # count later on, after deltas, resets the level: the events after it start from the count.
     stock = raw.current(lake, "stock_events").filter(pl.col("tenant_id") == tenant_id)
     sku = ["product_id", "variant_id"]
     busiest = stock.group_by(sku).len().sort("len", *sku, descending=True).head(1)
     events = stock.join(busiest, on=sku, nulls_equal=True).sort("occurred_at", "id")
     middle = events.row(events.height // 2, named=True)
-    record = {"id": "stock-test-new", "product_id": middle["product_id"],
-              "variant_id": middle["variant_id"], "kind": "delta", "quantity": -3,
-              "reason": "damage", "occurred_at": _stamp(middle["occurred_at"])}  # fmt: skip
-    land(lake, tenant_id, "new-stock-event", "stock_event", [record])
+    later = events.row(events.height * 3 // 4, named=True)
+    at = {"product_id": middle["product_id"], "variant_id": middle["variant_id"]}
+    delta = at | {"id": "stock-test-new", "kind": "delta", "quantity": -3, "reason": "damage",
+                  "occurred_at": _stamp(middle["occurred_at"])}  # fmt: skip
+    count = at | {"id": "stock-test-count", "kind": "set", "quantity": 77, "reason": "correction",
+                  "occurred_at": _stamp(later["occurred_at"])}  # fmt: skip
+    land(lake, tenant_id, "new-stock-event", "stock_event", [delta, count])
 
 
 def _start_session_earlier(lake: Path, tenant_id: int) -> None:

@@ -3,6 +3,7 @@
     incremental_strategy='apply_changes',
     unique_key=['tenant_id', 'product_id', 'variant_id'],
 ) }}
+{%- set event_order = ['occurred_at', 'stock_event_id'] %}
 
 -- Stock movements per SKU and tenant-local day. Opening and closing levels come from the
 -- running level (int_stock_events__leveled), so net_change includes the effect of stock counts;
@@ -69,18 +70,10 @@ dated as (
         on levels.tenant_id = tenants.tenant_id
 ),
 
-ordered as (
+deltas as (
     select
         *,
-        case when kind = 'delta' then quantity else 0 end as delta,
-        row_number() over (
-            partition by tenant_id, product_id, variant_id, movement_date
-            order by occurred_at, stock_event_id
-        ) as position_in_day,
-        row_number() over (
-            partition by tenant_id, product_id, variant_id, movement_date
-            order by occurred_at desc, stock_event_id desc
-        ) as position_from_end
+        case when kind = 'delta' then quantity else 0 end as delta
     from dated
 ),
 
@@ -95,7 +88,7 @@ day_rows as (
         count(*) as event_count,
         {{ int_sum("case when kind = 'set' then 1 else 0 end") }} as stock_count_events,
         -- quantities
-        max(case when position_in_day = 1 then level_before end) as opening_level,
+        {{ value_at_first('level_before', event_order) }} as opening_level,
         {{ int_sum('case when delta > 0 then delta else 0 end') }} as units_in,
         {{ int_sum('case when delta < 0 then -delta else 0 end') }} as units_out,
         {{ int_sum("case when reason = 'sale' then -delta else 0 end") }} as sold_units,
@@ -104,13 +97,13 @@ day_rows as (
         {{ int_sum("case when reason = 'damage' then -delta else 0 end") }} as damaged_units,
         {{ int_sum("case when reason in ('adjustment', 'correction') then delta else 0 end") }}
             as adjusted_units,
-        max(case when position_from_end = 1 then level_after end) as closing_level,
-        max(case when position_from_end = 1 then level_after end)
-            - max(case when position_in_day = 1 then level_before end) as net_change,
+        {{ value_at_last('level_after', event_order) }} as closing_level,
+        {{ value_at_last('level_after', event_order) }}
+            - {{ value_at_first('level_before', event_order) }} as net_change,
         -- the zone movement_date was computed in, and lineage
         max(timezone) as timezone,
         max(_ingested_at) as _ingested_at
-    from ordered
+    from deltas
     group by tenant_id, product_id, variant_id, movement_date
 ),
 

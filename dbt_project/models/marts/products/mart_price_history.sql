@@ -65,15 +65,6 @@ price_events as (
     from {{ ref('stg_shop__price_events') }} as events
     where {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'affected_series', 'events') }}
 ),
-
-tombstones as (
-    select
-        affected_series.tenant_id,
-        affected_series.product_id,
-        affected_series.variant_id
-    from affected_series
-    where not {{ key_among(['tenant_id', 'product_id', 'variant_id'], 'price_events', 'affected_series') }}
-),
 {%- else -%}
 price_events as (
     select * from {{ ref('stg_shop__price_events') }}
@@ -120,38 +111,17 @@ series_rows as (
         -- the tenant settings the row was computed with, and lineage
         tenants.price_anomaly_threshold_pct as anomaly_threshold_pct,
         tenants.timezone,
-        sequenced._ingested_at,
-        false as is_deleted
+        sequenced._ingested_at
     from sequenced
     inner join tenants
         on sequenced.tenant_id = tenants.tenant_id
 ),
 
+-- Tombstones for series left without events.
 final as (
-    select * from series_rows
-    {%- if is_incremental() %}
-
-    union all
-
-    select
-        tenant_id,
-        null as price_event_id,
-        product_id,
-        variant_id,
-        null as currency,
-        null as price_minor,
-        null as previous_price_minor,
-        null as change_minor,
-        null as change_pct,
-        null as is_anomaly,
-        null as occurred_at,
-        null as price_date,
-        null as anomaly_threshold_pct,
-        null as timezone,
-        null as _ingested_at,
-        true as is_deleted
-    from tombstones
-    {%- endif %}
+    {{ with_tombstones(
+        'series_rows', 'affected_series', ['tenant_id', 'product_id', 'variant_id'], kept='price_events',
+    ) }}
 )
 
 {{ emit_changes('final') }}
