@@ -16,9 +16,12 @@ import pyarrow.parquet as pq
 
 from warehouse.lake.layout import entities, partitions, tenants
 from warehouse.lake.reader import list_files
+from warehouse.publish import Snapshot
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ATTEMPTS = 5
+# Facts with one row per live raw record: mart -> (raw entity, business key).
+ONE_ROW_PER_RECORD = {"fct_orders": ("orders", ("id",)), "fct_refunds": ("refunds", ("id",))}
 
 
 def newest_files(lake_root: Path) -> list[Path]:
@@ -80,20 +83,69 @@ def _as_utc(value: datetime | None) -> datetime | None:
 
 
 def live_keys(
-    lake_root: Path, entity: str, key: tuple[str, ...], tenant_id: int, watermark: datetime
-) -> int:
-    """Count keys whose latest version at or before ``watermark`` is not a delete."""
-    files = [str(p) for p in list_files(lake_root, entity, tenant_id)]
+    lake_root: Path, entity: str, key: tuple[str, ...], watermark: datetime
+) -> dict[int, int]:
+    """Count, per tenant, the keys whose latest version at or before ``watermark`` is not a delete.
+
+    Most keys were never deleted: a distinct count finds them, and only keys with a delete among
+    their versions are ranked. Ranking every key's versions took 2-4x as long (orders at 0.05:
+    0.98 s one tenant at a time, 0.41 s ranked in one query, 0.21 s this way).
+    """
+    files = [str(p) for t in tenants(lake_root, entity) for p in list_files(lake_root, entity, t)]
     if not files:
-        return 0
-    columns = ", ".join(f'"{c}"' for c in key)
-    # Latest version = highest (_ingested_at, _batch_id, _seq), as staging defines it.
-    sql = (
-        "select count(*) filter (where op <> 'delete') from ("
-        f" select arg_max(_op, (_ingested_at, _batch_id, _seq)) as op"
-        f" from read_parquet($files, union_by_name = true)"
-        f" where epoch_us(_ingested_at) <= $cutoff group by {columns})"
-    )
+        return {}
+    keys = ", ".join(f'"{c}"' for c in key)
+    # Latest version = highest (_ingested_at, _batch_id, _seq), as staging defines it; the
+    # tenant comes from the file's partition folder (tenant_id=N).
+    sql = f"""
+        with versions as (
+            select tenant_id, {keys}, _op, _ingested_at, _batch_id, _seq
+            from read_parquet($files, union_by_name = true, hive_partitioning = true)
+            where epoch_us(_ingested_at) <= $cutoff
+        ),
+        ever_deleted as (
+            select distinct tenant_id, {keys} from versions where _op = 'delete'
+        ),
+        deleted_now as (
+            select tenant_id, count(*) as keys
+            from (
+                select tenant_id
+                from versions
+                semi join ever_deleted using (tenant_id, {keys})
+                group by tenant_id, {keys}
+                having arg_max(_op, (_ingested_at, _batch_id, _seq)) = 'delete'
+            )
+            group by tenant_id
+        ),
+        seen as (
+            select tenant_id, count(distinct ({keys})) as keys from versions group by tenant_id
+        )
+        select seen.tenant_id, seen.keys - coalesce(deleted_now.keys, 0)
+        from seen
+        left join deleted_now on seen.tenant_id = deleted_now.tenant_id
+    """
     cutoff = (watermark - _EPOCH) // timedelta(microseconds=1)
     with duckdb.connect() as con:
-        return int(con.execute(sql, {"files": files, "cutoff": cutoff}).fetchall()[0][0])
+        rows = con.execute(sql, {"files": files, "cutoff": cutoff}).fetchall()
+    return {int(tenant_id): int(count) for tenant_id, count in rows}
+
+
+def row_count_mismatches(snapshot: Snapshot, lake_root: Path) -> list[dict]:
+    """Return (mart, tenant, published, raw) wherever a fact disagrees with the raw zone."""
+    found = []
+    for mart, (entity, key) in sorted(ONE_ROW_PER_RECORD.items()):
+        if mart not in snapshot.marts:
+            found.append({"mart": mart, "error": "not in the snapshot"})
+            continue
+        published = {int(t) for t in snapshot.manifest["marts"][mart]["tenants"]}
+        live = {}
+        if snapshot.watermark is not None:
+            live = live_keys(lake_root, entity, key, snapshot.watermark)
+        for tenant_id in sorted(published | set(tenants(lake_root, entity))):
+            expected = live.get(tenant_id, 0)
+            actual = snapshot.rows(mart, tenant_id)
+            if actual != expected:
+                found.append(
+                    {"mart": mart, "tenant_id": tenant_id, "published": actual, "raw": expected}
+                )
+    return found

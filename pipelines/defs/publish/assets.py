@@ -12,16 +12,13 @@ import dagster as dg
 from pipelines.defs.dbt.assets import PROJECT
 from pipelines.lib.buildstate import BuildState, built_state
 from pipelines.lib.dbt import published_marts
-from pipelines.lib.rawzone import live_keys, raw_watermark
+from pipelines.lib.rawzone import raw_watermark, row_count_mismatches
 from pipelines.lib.rereads import tail_start
 from pipelines.lib.resources import BuildLockResource, ShoplakeResource
-from warehouse.lake.layout import tenants
-from warehouse.publish import NoSnapshot, Retention, Snapshot, current_snapshot, publish
+from warehouse.publish import NoSnapshot, Retention, current_snapshot, publish
 
 MARTS = published_marts(json.loads(PROJECT.manifest_path.read_text()))
 SNAPSHOT = dg.AssetKey("marts_snapshot")
-# Facts with one row per live raw record: mart -> (raw entity, business key).
-ONE_ROW_PER_RECORD = {"fct_orders": ("orders", ("id",)), "fct_refunds": ("refunds", ("id",))}
 
 
 @dg.asset(
@@ -116,23 +113,3 @@ def fact_rows_match_raw(shoplake: ShoplakeResource) -> dg.AssetCheckResult:
         passed=not mismatches,
         metadata={"build_id": snapshot.build_id, "mismatches": dg.MetadataValue.json(mismatches)},
     )
-
-
-def row_count_mismatches(snapshot: Snapshot, lake_root) -> list[dict]:
-    """Return (mart, tenant, published, raw) wherever a fact disagrees with the raw zone."""
-    found = []
-    for mart, (entity, key) in sorted(ONE_ROW_PER_RECORD.items()):
-        if mart not in snapshot.marts:
-            found.append({"mart": mart, "error": "not in the snapshot"})
-            continue
-        published = {int(t) for t in snapshot.manifest["marts"][mart]["tenants"]}
-        for tenant_id in sorted(published | set(tenants(lake_root, entity))):
-            expected = 0
-            if snapshot.watermark is not None:
-                expected = live_keys(lake_root, entity, key, tenant_id, snapshot.watermark)
-            actual = snapshot.rows(mart, tenant_id)
-            if actual != expected:
-                found.append(
-                    {"mart": mart, "tenant_id": tenant_id, "published": actual, "raw": expected}
-                )
-    return found
