@@ -9,9 +9,12 @@ REDIS_URL ?= redis://127.0.0.1:6379/15
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-install:  ## Create .venv from uv.lock (installs uv itself when missing)
+# Bytecode compiled once at install: every dbt build starts a new interpreter, and where
+# PYTHONDONTWRITEBYTECODE is set (as on our CI machines) it would compile dbt's modules from
+# source each time (`dbt --version` 6.6 s -> 3.2 s on a 2-core machine).
+install:  ## Create .venv from uv.lock, bytecode compiled (installs uv itself when missing)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 run: install  ## Initialise var/, create demo shops, push generated data, build marts, serve on 127.0.0.1
 	$(UV) run shoplake demo
