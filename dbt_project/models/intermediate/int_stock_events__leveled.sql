@@ -69,8 +69,8 @@ counts_noted as (
     from running
 ),
 
--- The latest count up to an event, and up to the event before it (same order, so no new sort:
--- the running count segments this replaced sorted the events four times).
+-- The latest count up to an event, and up to the event before it: both windows share one
+-- order, so this is the second and last sort (the count segments this replaced took four).
 last_counts as (
     select
         *,
