@@ -93,7 +93,6 @@
 {%- endmacro %}
 
 
-
 {#-
   The rows a model recomputed and, in an incremental run, one tombstone for each key of
   `affected` that `kept` (by default the rows themselves) no longer holds: the key is gone, and
@@ -120,6 +119,7 @@
     {%- endif %}
     {%- endif %}
 {%- endmacro %}
+
 
 {#- `*` without some columns of a relation or CTE. -#}
 {% macro star_except(relation, columns) -%}

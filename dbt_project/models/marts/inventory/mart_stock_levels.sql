@@ -69,13 +69,13 @@ affected_products as (
 
     select held.tenant_id, held.product_id
     from {{ this }} as held
-    where held.tenant_id in (select tenant_id from moved_tenants)
+    where {{ key_among(['tenant_id'], 'moved_tenants', 'held') }}
 
     union
 
     select products.tenant_id, products.product_id
     from {{ ref('dim_products') }} as products
-    where products.tenant_id in (select tenant_id from moved_tenants)
+    where {{ key_among(['tenant_id'], 'moved_tenants', 'products') }}
     {%- else %}
     select tenant_id, product_id from {{ ref('dim_products') }}
 
