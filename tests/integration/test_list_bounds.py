@@ -92,8 +92,9 @@ def test_a_full_bounded_page_is_not_asked_again_and_a_short_one_is(shop, monkeyp
 def test_an_order_moved_in_time_by_an_update_is_listed_at_its_new_place(
     served, shop, monkeypatch, params
 ):
-    # The update lives in the raw tail, which the bound never narrows; the order's snapshot
-    # version, at its old place, must not be listed as well.
+    # The update lives in the raw tail, which a bounded page reads only for keys with a
+    # version within its bound; the order's snapshot version, at its old place, must not be
+    # listed as well.
     client, _read, orders = shop
     headers = headers_for(served, BERLIN, "read", "write")
     moved = sorted(orders, key=lambda o: instant(o["created_at"]))[len(orders) // 2]

@@ -13,6 +13,7 @@ from tests.entities_support import land, land_delete, order, product, publish_st
 from warehouse.entities import reader
 from warehouse.entities.sources import TAIL_LOOKBACK, Store, current_state_entities, resolve
 from warehouse.entities.specs import PRODUCTS, SPECS, family
+from warehouse.entities.sql import InstantSpan
 from warehouse.lake import compact
 
 
@@ -78,6 +79,44 @@ def test_base_plus_tail_gives_the_same_answer_as_raw(store, base):
     expected = {f"p{i}": f"Product {i}" for i in (1, 3, 5, 7)} | {"p2": "changed"}
     assert names(store) == expected
     assert lines(store) == {"o1": [1]}
+
+
+def _march(day: int) -> str:
+    return f"2026-03-{day:02d}T12:00:00+00:00"
+
+
+@pytest.mark.parametrize("base", ["current", "snapshot"])
+def test_a_span_may_leave_out_what_lies_beyond_it_but_never_returns_a_stale_version(store, base):
+    # The first versions land well before the tail starts, so the base holds them.
+    early = datetime.now(UTC) - 2 * TAIL_LOOKBACK
+    first = [order(i, created_at=_march(day)) for i, day in ((1, 1), (2, 2), (3, 3), (4, 25))]
+    land(store.lake_root, 1, "order", first, clock=lambda: early)
+    if base == "current":
+        compact(store.lake_root, min_files=1)
+    else:
+        publish_stand_in(store.lake_root, store.var_dir, tail_from=lambda watermark: watermark)
+    # o2 moves out of the span, o3 is changed inside it and then moved out, o4 moves in;
+    # each comes back with one line instead of two.
+    land(store.lake_root, 1, "order", [order(2, lines=1, created_at=_march(20))])
+    land(store.lake_root, 1, "order", [order(3, lines=1, created_at=_march(3), status="fulfilled")])
+    land(store.lake_root, 1, "order", [order(3, lines=1, created_at=_march(21))])
+    land(store.lake_root, 1, "order", [order(4, lines=1, created_at=_march(2))])
+    march = InstantSpan(
+        "created_at", datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 10, tzinfo=UTC)
+    )
+
+    def read(entity: str, sql: str, span: InstantSpan | None) -> dict[str, list]:
+        found: dict[str, list] = {}
+        for row in reader.select(store, entity, lambda q: sql, span=span):
+            found.setdefault(row["id"], []).append(row["at"])
+        return {key: sorted(values) for key, values in found.items()}
+
+    orders = "select id, created_at as at from orders"
+    lines = "select order_id as id, line_number as at from order_items"
+    for entity, sql in (("orders", orders), ("order_items", lines)):
+        current, spanned = read(entity, sql, None), read(entity, sql, march)
+        assert {"o1", "o4"} <= spanned.keys()
+        assert {key: current[key] for key in spanned} == spanned, entity
 
 
 def test_a_slow_batch_stamped_before_the_watermark_is_still_read(store):

@@ -2,9 +2,10 @@
 
 For an entity ``e`` the query defines a CTE named ``e`` holding one row per live key, with the
 lake's column names. The tail keeps the latest version per key (by ``_ingested_at``,
-``_batch_id``, ``_seq``, as staging does) and drops deletes; base rows whose key has a tail
-version are replaced by it. A child's tail rows (order lines) are those landed in the same batch
-as their parent's latest version, exactly as the lake's current state and the marts define it.
+``_batch_id``, ``_seq``, as staging does; with a span, of the keys with a version inside it)
+and drops deletes; base rows whose key has any tail version are replaced by it. A child's tail
+rows (order lines) are those landed in the same batch as their parent's latest version,
+exactly as the lake's current state and the marts define it.
 
 Only identifiers from our own registry are spliced into the text; file lists and values are
 bound parameters. ``keys`` narrows every scan to some ids, so a point read stays a point read.
@@ -62,6 +63,11 @@ class InstantSpan:
     low: datetime | None = None
     high: datetime | None = None
 
+    def ends(self) -> list[tuple[str, str, datetime]]:
+        """Return ``(operator, end, instant)`` for each end that is set, low first."""
+        ends = ((">=", "low", self.low), ("<=", "high", self.high))
+        return [(op, end, value) for op, end, value in ends if value is not None]
+
 
 def current_rows(
     query: Query,
@@ -74,8 +80,9 @@ def current_rows(
     ``span`` lets the parent's base scan skip rows outside it, and a child's base scan too
     where the child keeps a copy of the column (:attr:`EntitySpec.copies`): a base child row
     belongs to its parent's base version, whose value it copied, or is replaced with the
-    parent. It narrows the bases only, so the caller must filter the parents by the same span
-    (or a narrower one) itself, and ask for the children of those parents only.
+    parent. The parent's tail keeps only keys with some version inside the span. So rows
+    beyond the span may be missing, never stale: the caller must filter the parents by the
+    same span (or a narrower one) itself, and ask for the children of those parents only.
     """
     for source in sources.values():
         link = source.spec.link
@@ -108,8 +115,8 @@ def _tail_versions(query: Query, source: Source, key_column: str, keys) -> str |
     if source.since is not None:
         since = "_ingested_at > " + query.bind(f"{source.spec.name}__since", source.since)
     narrowed = query.keys_filter(key_column, keys, f"{source.spec.name}__tk")
-    query.ctes.append(
-        f"{name} as (select {_columns(source)}, {METADATA} "
+    query.ctes.append(  # read once per use, never held: see _tail_keys
+        f"{name} as not materialized (select {_columns(source)}, {METADATA} "
         f"from read_parquet({files}, union_by_name = true, hive_partitioning = false) "
         f"where {since} and {narrowed})"
     )
@@ -139,10 +146,9 @@ def _stored_span(query: Query, source: Source, span: InstantSpan | None) -> str:
     if span is None:
         return "true"
     clauses = []
-    for op, end, value in ((">=", "low", span.low), ("<=", "high", span.high)):
-        if value is not None:
-            mark = query.bind(f"{source.spec.name}__span_{end}", value)
-            clauses.append(source.base_bound(span.column, op, mark))
+    for op, end, value in span.ends():
+        mark = query.bind(f"{source.spec.name}__span_{end}", value)
+        clauses.append(source.base_bound(span.column, op, mark))
     return " and ".join(clauses) or "true"
 
 
@@ -153,15 +159,43 @@ def _parent(query: Query, source: Source, keys, span: InstantSpan | None = None)
     base = _base(query, source, key, keys, span)
     parts = []
     if versions:
+        within = _tail_keys(query, source, versions, span)
         query.ctes.append(
-            f"{name}__tail as (select * from {versions} qualify row_number() over "
-            f"(partition by {quote(key)} order by {VERSION_ORDER}) = 1)"
+            f"{name}__tail as (select * from {versions} where {within} "
+            f"qualify row_number() over (partition by {quote(key)} order by {VERSION_ORDER}) = 1)"
         )
         parts.append(f"select {_columns(source)} from {name}__tail where _op <> 'delete'")
     if base:
-        newer = f"{name}__tail" if versions else None
+        newer = _keys_cte(source) if versions else None
         parts.append(_base_select(source, base, key, newer, key))
     query.ctes.append(f"{quote(name)} as ({_union(parts, source)})")
+
+
+def _tail_keys(query: Query, source: Source, versions: str, span: InstantSpan | None) -> str:
+    """Add the CTE of every tail key; return the filter on the versions worth ranking.
+
+    With a span, only keys with some version inside it: their latest version may lie outside
+    (the caller's filter drops it), while a key with no version inside cannot have its latest
+    there. The CTE keeps every key, because any tail version replaces the key's base row.
+    DuckDB materialises a CTE read twice; the versions must not be (every column of a tail
+    that may hold a whole bulk import), the keys should: a materialised CTE's known size lets
+    the base's anti-join hash the keys rather than the base rows.
+    """
+    (key,) = source.spec.key
+    bounds = []
+    for op, end, value in span.ends() if span else ():
+        mark = query.bind(f"{source.spec.name}__tail_span_{end}", value)
+        bounds.append(f"{quote(span.column)} {op} {mark}")
+    columns = quote(key) + (f", {quote(span.column)}" if span and bounds else "")
+    query.ctes.append(f"{_keys_cte(source)} as materialized (select {columns} from {versions})")
+    if not bounds:
+        return "true"
+    inside = " and ".join(bounds)
+    return f"{quote(key)} in (select {quote(key)} from {_keys_cte(source)} where {inside})"
+
+
+def _keys_cte(source: Source) -> str:
+    return f"{source.spec.name}__tail_keys"
 
 
 def _child(
@@ -184,7 +218,8 @@ def _child(
             f"qualify row_number() over (partition by {order_by} order by c._seq desc) = 1"
         )
     if base:
-        parts.append(_base_select(source, base, link, parent_tail, parent.spec.key[0]))
+        newer = _keys_cte(parent) if parent_tail else None
+        parts.append(_base_select(source, base, link, newer, parent.spec.key[0]))
     query.ctes.append(f"{quote(name)} as ({_union(parts, source)})")
 
 
