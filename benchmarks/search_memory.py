@@ -25,7 +25,9 @@ server's peak memory next to the idle figures:
 * the busiest worker's RSS (the one that served the page: its own pages plus the shared ones
   it touched);
 * PSS summed over the tree and the largest single-process RSS. At idle the largest process is
-  the master, which imported the whole app before forking.
+  the master, which imported the whole app before forking;
+* the floor: the same page read in a bare interpreter that imports only the search code
+  (``search_floor.py``): its RSS after the imports and its peak.
 
 Target: peak under 200 MB. Figures go to ``benchmarks/out/search_memory.json``.
 """
@@ -52,6 +54,7 @@ from benchmarks.harness import (  # noqa: E402
     start_server,
     stop_server,
 )
+from benchmarks.search_floor import bare_page  # noqa: E402
 from benchmarks.warehouse import BenchWarehouse, create  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -106,8 +109,9 @@ def _rows(fmt: str | None, newlines: int, tail: bytes) -> int:
     return json.loads(b"{" + tail.rsplit(b'],"next_cursor"', 1)[1].split(b",", 1)[1])["count"]
 
 
-def measure(var_dir: Path, key: str, args: argparse.Namespace) -> dict:
+def measure(warehouse: BenchWarehouse, key: str, args: argparse.Namespace) -> dict:
     """Serve every shape from a freshly started server; keep timings and peak memory."""
+    var_dir, lake_root = warehouse.settings.var_dir, warehouse.settings.lake_root
     results = {}
     for name, shape in SHAPES.items():
         port = free_port()
@@ -120,6 +124,7 @@ def measure(var_dir: Path, key: str, args: argparse.Namespace) -> dict:
                 runs = [stream_once(port, key, params) for _ in range(args.repeats)]
         finally:
             stop_server(server)
+        floor = bare_page(lake_root, var_dir, warehouse.first_tenant, shape.get("fields"))
         results[name] = {
             "rows": runs[-1]["rows"],
             "first_byte_ms": [round(r["first_byte_ms"], 1) for r in runs],
@@ -128,6 +133,9 @@ def measure(var_dir: Path, key: str, args: argparse.Namespace) -> dict:
             "body_mb": round(runs[-1]["mb"], 1),
             **{f"{state}_{field}": value for state, figures in (("idle", idle), ("peak", peak))
                for field, value in figures.items()},
+            "bare_imported_rss_mb": floor["imported_rss_mb"],
+            "bare_peak_rss_mb": floor["peak_rss_mb"],
+            "bare_libraries": floor["libraries"],
         }  # fmt: skip
         print(name, json.dumps(results[name]), flush=True)
     return results
@@ -170,14 +178,14 @@ def main() -> None:
     report = {"orders": args.orders, "limit": args.limit, "workers": args.workers, "states": {}}
     try:
         warehouse = prepare(work / "var", args.orders)
-        loaded_at, key, var_dir = time.time(), warehouse.key(["read"]), warehouse.settings.var_dir
+        loaded_at, key = time.time(), warehouse.key(["read"])
         print("state: just loaded", flush=True)
-        report["states"]["just loaded"] = measure(var_dir, key, args)
+        report["states"]["just loaded"] = measure(warehouse, key, args)
         if not args.no_settle:
             warehouse.settle(loaded_at)
             warehouse.build(full_refresh=False)
             print("state: settled", flush=True)
-            report["states"]["settled"] = measure(var_dir, key, args)
+            report["states"]["settled"] = measure(warehouse, key, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     OUT.mkdir(exist_ok=True)
