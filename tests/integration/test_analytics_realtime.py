@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.analytics_support import PAID, SLUGS, Shop, key_headers
+from tests.integration.test_order_search import settle
 from warehouse.analytics.realtime import realtime
 from warehouse.entities.sources import Store
 
@@ -58,6 +59,13 @@ def expected_day(shop: Shop, day: date) -> dict:
 @pytest.fixture
 def berlin(served):
     return served.app.test_client(), key_headers(served, BERLIN, "read", "write", "ingest")
+
+
+@pytest.fixture
+def settled(served, berlin):
+    """Berlin, read as a shop in its steady state: published orders come from the snapshot."""
+    settle(served)
+    return berlin
 
 
 def test_today_matches_the_records_before_any_write(served, berlin):
@@ -126,8 +134,8 @@ def test_crud_writes_and_tracked_events_show_on_the_next_get(served, berlin):
     assert deleted["orders_by_status"] == before["orders_by_status"]
 
 
-def test_a_published_order_moved_into_today_replaces_its_snapshot_row(served, berlin):
-    client, headers = berlin
+def test_a_published_order_moved_into_today_replaces_its_snapshot_row(served, settled):
+    client, headers = settled
     shop = Shop(served.published.records, BERLIN)
     published = next(o for o in shop.records("orders") if o["status"] == "fulfilled")
     before = metrics(client, headers)
@@ -160,6 +168,23 @@ def test_a_past_day_from_the_service_matches_the_records_and_follows_deletes(ser
     after = realtime(store, shop.timezone, shop.currency, now=at)
     assert after["orders"] == expected["orders"] - 1
     assert after["revenue_minor"] == expected["revenue_minor"] - victim["total_minor"]
+
+
+def test_a_published_order_moved_out_of_the_day_no_longer_counts(served, settled):
+    client, headers = settled
+    shop = Shop(served.published.records, BERLIN)
+    store = Store(served.settings.lake_root, served.settings.var_dir, served.tenant_ids[BERLIN])
+    at = datetime(2026, 10, 28, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
+    day = at.astimezone(ZoneInfo(shop.timezone)).date()
+    expected = expected_day(shop, day)
+    moved = next(o for o in shop.records("orders")
+                 if shop.local(o["created_at"]).date() == day and o["status"] in PAID)  # fmt: skip
+    change = {"created_at": "2026-10-01T12:00:00+00:00"}
+    response = client.patch(f"/api/v1/orders/{moved['id']}/", json=change, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    after = realtime(store, shop.timezone, shop.currency, now=at)
+    assert after["orders"] == expected["orders"] - 1
+    assert after["revenue_minor"] == expected["revenue_minor"] - moved["total_minor"]
 
 
 def test_another_tenant_never_sees_the_write(served, berlin):

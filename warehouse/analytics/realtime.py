@@ -23,7 +23,7 @@ from warehouse.analytics.periods import day_bounds, local_now
 from warehouse.entities import reader
 from warehouse.entities.sources import Source, Store, resolve
 from warehouse.entities.specs import ORDERS, family
-from warehouse.entities.sql import VERSION_ORDER, Query, current_rows
+from warehouse.entities.sql import VERSION_ORDER, InstantSpan, Query, current_rows
 from warehouse.lake import LakeReadError
 from warehouse.lake.reader import list_files
 from warehouse.publish import NoSnapshot, current_snapshot
@@ -83,7 +83,10 @@ def order_metrics(
         # Plan from a fresh listing each time: compaction may move files away mid-read, or
         # swap the compacted current state (then DuckDB may fail on a half-seen file).
         sources = resolve(store, family(ORDERS))
-        query = current_rows(Query(), sources)
+        # Only the day's rows: the snapshot's row groups of other days and tail keys with no
+        # version today are skipped (a bulk import's tail is not ranked on every request).
+        today_only = InstantSpan("created_at", window.start, window.end)
+        query = current_rows(Query(), sources, span=today_only)
         try:
             row = reader.run(query.sql(_orders_sql(query, window, currency)), query.params)[0]
         except (duckdb.Error, FileNotFoundError) as exc:
