@@ -3,13 +3,14 @@
 Generates the ``large`` preset's tenant sizes (``--scale`` of them, ``--tenants`` tenants),
 builds and publishes the marts with the real build job, starts ``shoplake serve`` and drives
 each endpoint with ``--clients`` concurrent keep-alive-free clients for ``--duration`` seconds:
-summary overview, top selling, RFM segment list, sales metrics, search first page, real-time
-metrics (never cached: each request reads the day's orders) and ``/healthz`` as the baseline.
-Reports req/s, p50/p90/p99 and the ratio to the baseline, once with the answer cache on
-(dashboards repeat their queries; the first request per snapshot pays the query and stores the
-answer for every worker of the node: its time is reported, and a 2-second burst before each
-measured run lets every worker load it) and once with it off (``SHOPLAKE_MART_CACHE_ENTRIES=0``:
-every request queries the marts), plus the server's peak PSS.
+summary overview, top selling, RFM segment list, sales metrics, search first page, the orders
+list's first page, real-time metrics (never cached: each request reads the day's orders) and
+``/healthz`` as the baseline. Reports req/s, p50/p90/p99 and the ratio to the baseline, once
+with the answer cache on (dashboards repeat their queries; the first request per snapshot pays
+the query and stores the answer for every worker of the node: its time is reported, and a
+2-second burst before each measured run lets every worker load it) and once with it off
+(``SHOPLAKE_MART_CACHE_ENTRIES=0``: every request queries the marts), plus the server's peak
+PSS.
 
 Uses ``wrk`` when it is on PATH (``apt-get install wrk``; a C client leaves the two cores to the
 server), else a Python client, which is slower and says so in the output.
@@ -55,6 +56,7 @@ def endpoints(end: date) -> dict[str, str]:
         "rfm segments": "/api/v1/customers/segments/",
         "sales metrics": f"/api/v1/metrics/sales/?group_by=day&{window}",
         "search first page": "/api/v1/orders/search/?limit=50",
+        "orders list page": "/api/v1/orders/?limit=50",
         "real-time today": "/api/v1/analytics/realtime/",
     }
 

@@ -14,6 +14,7 @@ from tests.integration.test_order_search import (
     fake_row_groups,
     headers_for,
     instant,
+    lines_of,
     records,
     settle,
 )
@@ -24,6 +25,12 @@ ROW_GROUPS = "warehouse.search.window.row_groups"
 
 
 def walk(client, headers, limit, **params):
+    """Return the ids of every record of every page, and the number of pages."""
+    found, pages = walk_records(client, headers, limit, **params)
+    return [record["id"] for record in found], pages
+
+
+def walk_records(client, headers, limit, **params):
     """Return every record of every page, and the number of pages."""
     found, cursor, pages = [], None, 0
     while True:
@@ -35,7 +42,7 @@ def walk(client, headers, limit, **params):
         pages += 1
         cursor = body["next_cursor"]
         if cursor is None:
-            return [record["id"] for record in found], pages
+            return found, pages
 
 
 def expected(orders, params) -> list[str]:
@@ -98,10 +105,18 @@ def test_an_order_moved_in_time_by_an_update_is_listed_at_its_new_place(
     client, _read, orders = shop
     headers = headers_for(served, BERLIN, "read", "write")
     moved = sorted(orders, key=lambda o: instant(o["created_at"]))[len(orders) // 2]
-    change = {"created_at": "2026-06-15T08:00:00+00:00"}
+    line = moved["items"][0]  # the order keeps its first line only
+    subtotal = line["quantity"] * line["unit_price_minor"] - (line["discount_minor"] or 0)
+    extras = (moved["tax_minor"] or 0) + (moved["shipping_minor"] or 0)
+    change = {"created_at": "2026-06-15T08:00:00+00:00", "items": [line],
+              "subtotal_minor": subtotal,
+              "total_minor": subtotal + extras - (moved["discount_minor"] or 0)}  # fmt: skip
     response = client.patch(f"{URL}{moved['id']}/", json=change, headers=headers)
     assert response.status_code == 200, response.get_json()
-    current = [{**o, **change} if o["id"] == moved["id"] else o for o in orders]
+    current = {o["id"]: {**o, **change} if o["id"] == moved["id"] else o for o in orders}
     monkeypatch.setattr(ROW_GROUPS, lambda *_: fake_row_groups(orders, 7))
-    found, _pages = walk(client, headers, 9, **params)
-    assert found == expected(current, params)
+    found, _pages = walk_records(client, headers, 9, **params)
+    assert [record["id"] for record in found] == expected(list(current.values()), params)
+    # Each order's lines come with it from the same bounded read: its own, the newest ones.
+    for record in found:
+        assert record["items"] == lines_of(current[record["id"]]), record["id"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from warehouse.entities import reader
-from warehouse.entities.records import orders_with_items, to_api
+from warehouse.entities.records import ITEMS_SQL, to_api
 from warehouse.entities.resources import ORDERS, Resource
 from warehouse.entities.sources import Store, resolve
 from warehouse.entities.specs import SPECS, family
@@ -119,7 +119,7 @@ def list_records(store: Store, resource: Resource, request: ListRequest) -> Page
     more = len(rows) > request.limit
     rows = rows[: request.limit]
     last = (rows[-1][column], rows[-1]["id"]) if more else None
-    return Page(_api(store, resource, rows), last)
+    return Page([to_api(resource.name, row) for row in rows], last)
 
 
 def _bounded_page(store, resource, request, descending, wanted, sources) -> list | None:
@@ -144,14 +144,33 @@ def _page_sql(resource, request, column, descending, wanted, reach):
             clauses.append(f"{quote(column)} {'>=' if descending else '<='} "
                            f"{query.bind('reach', reach)}")  # fmt: skip
         direction = "desc" if descending else "asc"
+        order = f"{quote(column)} {direction}, id {direction}"
         # A literal (an int we validated) lets DuckDB plan a bounded top-N instead of a full
         # sort; a bound parameter makes it sort every matching row.
-        return (
+        page = (
             f"select * from {quote(resource.name)} where {' and '.join(clauses) or 'true'} "
-            f"order by {quote(column)} {direction}, id {direction} limit {int(wanted)}"
+            f"order by {order} limit {int(wanted)}"
         )
+        return _with_items(query, page, order) if resource is ORDERS else page
 
     return build
+
+
+def _with_items(query: Query, page: str, order: str) -> str:
+    """Return the page's orders with their lines nested, read for those orders only.
+
+    In the same query, so a page bounded in time reads only that stretch of the lines (they
+    keep their order's ``created_at``); a second query by order ids would scan them all.
+    """
+    query.ctes.append(f"list_page as materialized ({page})")
+    lines = (
+        f"select order_id, {ITEMS_SQL} as items from order_items "
+        "where order_id in (select id from list_page) group by order_id"
+    )
+    return (
+        f"select p.*, coalesce(i.items, []) as items from list_page as p "
+        f"left join ({lines}) as i on i.order_id = p.id order by {order}"
+    )
 
 
 def _filters(query: Query, resource: Resource, values: Mapping[str, Any]) -> list[str]:
@@ -170,10 +189,3 @@ def _after(query: Query, column: str, descending: bool, after: tuple[Any, str]) 
         f"({quote(column)} {past} {sort_value} or "
         f"({quote(column)} = {sort_value} and id {past} {id_value}))"
     )
-
-
-def _api(store: Store, resource: Resource, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if resource is ORDERS:
-        items = reader.by_keys(store, "order_items", [row["id"] for row in rows])
-        return orders_with_items(rows, items)
-    return [to_api(resource.name, row) for row in rows]

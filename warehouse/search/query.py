@@ -13,27 +13,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from warehouse.entities.records import ITEMS_SQL
 from warehouse.entities.sql import InstantSpan, Query
 from warehouse.search.spec import FIELDS, OrderSearch
 from warehouse.search.window import Frontier
 
 KEY_COLUMNS = ("__key_created_at", "__key_id")
 OPEN = Frontier()
-# The API's item shape, in line order, from the lake's order_items columns.
-# Structs sort field by field and an order's line numbers are unique, so sorting the list puts
-# the lines in line order: cheaper than an ordered aggregate, which keeps a sort per order.
-ITEMS = (
-    "list_sort(list(struct_pack(line_number := line_number, product_id := product_id, "
-    "variant_id := variant_id, sku := sku, name := name, quantity := quantity, "
-    "unit_price_minor := unit_price_minor, discount_minor := discount_minor)))"
-)
 # Only the page's orders and customers: the semi-joins keep the hash tables as small as the page.
 CUSTOMERS_JOIN = (
     "left join (select id, email, first_name, last_name from customers "
     "where id in (select customer_id from search_page)) as c on c.id = o.customer_id"
 )
 ITEMS_JOIN = (
-    f"left join (select order_id, {ITEMS} as items from order_items "
+    f"left join (select order_id, {ITEMS_SQL} as items from order_items "
     "where order_id in (select id from search_page) group by order_id) as i on i.order_id = o.id"
 )
 NAME = "lower(concat_ws(' ', c.first_name, c.last_name))"
