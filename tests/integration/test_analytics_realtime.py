@@ -19,6 +19,7 @@ from warehouse.entities.sources import Store
 
 URL = "/api/v1/analytics/realtime/"
 BERLIN, PACIFIC = SLUGS[0], SLUGS[1]
+PAST = datetime(2026, 10, 28, 22, 30, tzinfo=UTC)  # 23:30 in Berlin, a day of the preset
 
 
 def now_text() -> str:
@@ -151,38 +152,42 @@ def test_a_published_order_moved_into_today_replaces_its_snapshot_row(served, se
     assert metrics(client, headers)["orders"] == before["orders"]
 
 
-def test_a_past_day_from_the_service_matches_the_records_and_follows_deletes(served, berlin):
-    client, headers = berlin
+def past_day(served) -> tuple[Shop, Store, date]:
+    """Return Berlin's records, its store and the local day of :data:`PAST`."""
     shop = Shop(served.published.records, BERLIN)
     store = Store(served.settings.lake_root, served.settings.var_dir, served.tenant_ids[BERLIN])
-    at = datetime(2026, 10, 28, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
-    day = at.astimezone(ZoneInfo(shop.timezone)).date()
+    return shop, store, PAST.astimezone(ZoneInfo(shop.timezone)).date()
+
+
+def paid_order_on(shop: Shop, day: date) -> dict:
+    return next(o for o in shop.records("orders")
+                if shop.local(o["created_at"]).date() == day and o["status"] in PAID)  # fmt: skip
+
+
+def test_a_past_day_from_the_service_matches_the_records_and_follows_deletes(served, berlin):
+    client, headers = berlin
+    shop, store, day = past_day(served)
     expected = expected_day(shop, day)
     assert expected["orders"] >= 1
-    body = realtime(store, shop.timezone, shop.currency, now=at)
+    body = realtime(store, shop.timezone, shop.currency, now=PAST)
     assert body["date"] == day
     assert {k: body[k] for k in expected} == expected
-    victim = next(o for o in shop.records("orders")
-                  if shop.local(o["created_at"]).date() == day and o["status"] in PAID)  # fmt: skip
+    victim = paid_order_on(shop, day)
     assert client.delete(f"/api/v1/orders/{victim['id']}/", headers=headers).status_code == 204
-    after = realtime(store, shop.timezone, shop.currency, now=at)
+    after = realtime(store, shop.timezone, shop.currency, now=PAST)
     assert after["orders"] == expected["orders"] - 1
     assert after["revenue_minor"] == expected["revenue_minor"] - victim["total_minor"]
 
 
 def test_a_published_order_moved_out_of_the_day_no_longer_counts(served, settled):
     client, headers = settled
-    shop = Shop(served.published.records, BERLIN)
-    store = Store(served.settings.lake_root, served.settings.var_dir, served.tenant_ids[BERLIN])
-    at = datetime(2026, 10, 28, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
-    day = at.astimezone(ZoneInfo(shop.timezone)).date()
+    shop, store, day = past_day(served)
     expected = expected_day(shop, day)
-    moved = next(o for o in shop.records("orders")
-                 if shop.local(o["created_at"]).date() == day and o["status"] in PAID)  # fmt: skip
+    moved = paid_order_on(shop, day)
     change = {"created_at": "2026-10-01T12:00:00+00:00"}
     response = client.patch(f"/api/v1/orders/{moved['id']}/", json=change, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
-    after = realtime(store, shop.timezone, shop.currency, now=at)
+    after = realtime(store, shop.timezone, shop.currency, now=PAST)
     assert after["orders"] == expected["orders"] - 1
     assert after["revenue_minor"] == expected["revenue_minor"] - moved["total_minor"]
 

@@ -15,6 +15,7 @@ from tests.integration.test_order_search import (
     headers_for,
     instant,
     lines_of,
+    moved_keeping_one_line,
     records,
     settle,
 )
@@ -105,12 +106,7 @@ def test_an_order_moved_in_time_by_an_update_is_listed_at_its_new_place(
     client, _read, orders = shop
     headers = headers_for(served, BERLIN, "read", "write")
     moved = sorted(orders, key=lambda o: instant(o["created_at"]))[len(orders) // 2]
-    line = moved["items"][0]  # the order keeps its first line only
-    subtotal = line["quantity"] * line["unit_price_minor"] - (line["discount_minor"] or 0)
-    extras = (moved["tax_minor"] or 0) + (moved["shipping_minor"] or 0)
-    change = {"created_at": "2026-06-15T08:00:00+00:00", "items": [line],
-              "subtotal_minor": subtotal,
-              "total_minor": subtotal + extras - (moved["discount_minor"] or 0)}  # fmt: skip
+    change = moved_keeping_one_line(moved, "2026-06-15T08:00:00+00:00")
     response = client.patch(f"{URL}{moved['id']}/", json=change, headers=headers)
     assert response.status_code == 200, response.get_json()
     current = {o["id"]: {**o, **change} if o["id"] == moved["id"] else o for o in orders}

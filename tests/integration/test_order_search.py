@@ -150,6 +150,16 @@ def test_filters_combine(served, berlin):
     assert ids(get_json(client, headers, limit=1000, **combined)["data"]) == expected
 
 
+def moved_keeping_one_line(order, created_at):
+    """Return a valid change moving ``order`` to ``created_at`` with its first line only."""
+    line = order["items"][0]
+    subtotal = line["quantity"] * line["unit_price_minor"] - (line["discount_minor"] or 0)
+    extras = (order["tax_minor"] or 0) + (order["shipping_minor"] or 0)
+    total = subtotal + extras - (order["discount_minor"] or 0)
+    return {"created_at": created_at, "items": [line], "subtotal_minor": subtotal,
+            "total_minor": total}  # fmt: skip
+
+
 def lines_of(order):
     """Return an order's lines as search returns them: numbered, discount 0 when absent."""
     return [{**item, "discount_minor": item["discount_minor"] or 0, "line_number": n}
@@ -514,12 +524,7 @@ def test_bounded_chunks_bring_every_order_its_own_lines_and_customer(
     client, _read, orders = berlin
     headers = headers_for(served, BERLIN, "read", "write")
     moved = ordered(orders)[40]
-    line = moved["items"][0]  # the order keeps its first line only
-    subtotal = line["quantity"] * line["unit_price_minor"] - (line["discount_minor"] or 0)
-    extras = (moved["tax_minor"] or 0) + (moved["shipping_minor"] or 0)
-    change = {"created_at": "2026-06-15T08:00:00+00:00", "items": [line],
-              "subtotal_minor": subtotal,
-              "total_minor": subtotal + extras - (moved["discount_minor"] or 0)}  # fmt: skip
+    change = moved_keeping_one_line(moved, "2026-06-15T08:00:00+00:00")
     response = client.patch(f"/api/v1/orders/{moved['id']}/", json=change, headers=headers)
     assert response.status_code == 200, response.get_json()
     current = [{**o, **change} if o["id"] == moved["id"] else o for o in orders]
