@@ -27,7 +27,8 @@ server's peak memory next to the idle figures:
 * PSS summed over the tree and the largest single-process RSS. At idle the largest process is
   the master, which imported the whole app before forking;
 * the floor: the same page read in a bare interpreter that imports only the search code
-  (``search_floor.py``): its RSS after the imports and its peak.
+  (``search_floor.py``), and its statements replayed on DuckDB alone: RSS after the imports
+  and the peak of each.
 
 Target: peak under 200 MB. Figures go to ``benchmarks/out/search_memory.json``.
 """
@@ -136,6 +137,8 @@ def measure(warehouse: BenchWarehouse, key: str, args: argparse.Namespace) -> di
             "bare_imported_rss_mb": floor["imported_rss_mb"],
             "bare_peak_rss_mb": floor["peak_rss_mb"],
             "bare_libraries": floor["libraries"],
+            "duckdb_only_imported_rss_mb": floor["duckdb_only"]["imported_rss_mb"],
+            "duckdb_only_peak_rss_mb": floor["duckdb_only"]["peak_rss_mb"],
         }  # fmt: skip
         print(name, json.dumps(results[name]), flush=True)
     return results
