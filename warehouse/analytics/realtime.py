@@ -79,13 +79,13 @@ def order_metrics(
     store: Store, window: Today, currency: str
 ) -> tuple[dict[str, Any], dict[str, Source]]:
     """Return today's order figures and the sources (base and tail) they were read from."""
+    # Only the day's rows: the snapshot's row groups of other days and tail keys with no
+    # version today are skipped (a bulk import's tail is not ranked on every request).
+    today_only = InstantSpan("created_at", window.start, window.end)
     for attempt in range(ATTEMPTS):
         # Plan from a fresh listing each time: compaction may move files away mid-read, or
         # swap the compacted current state (then DuckDB may fail on a half-seen file).
         sources = resolve(store, family(ORDERS))
-        # Only the day's rows: the snapshot's row groups of other days and tail keys with no
-        # version today are skipped (a bulk import's tail is not ranked on every request).
-        today_only = InstantSpan("created_at", window.start, window.end)
         query = current_rows(Query(), sources, span=today_only)
         try:
             row = reader.run(query.sql(_orders_sql(query, window, currency)), query.params)[0]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from warehouse.entities import reader
-from warehouse.entities.records import ITEMS_SQL, to_api
+from warehouse.entities.records import items_of, to_api
 from warehouse.entities.resources import ORDERS, Resource
 from warehouse.entities.sources import Store, resolve
 from warehouse.entities.specs import SPECS, family
@@ -163,13 +163,9 @@ def _with_items(query: Query, page: str, order: str) -> str:
     keep their order's ``created_at``); a second query by order ids would scan them all.
     """
     query.ctes.append(f"list_page as materialized ({page})")
-    lines = (
-        f"select order_id, {ITEMS_SQL} as items from order_items "
-        "where order_id in (select id from list_page) group by order_id"
-    )
     return (
         f"select p.*, coalesce(i.items, []) as items from list_page as p "
-        f"left join ({lines}) as i on i.order_id = p.id order by {order}"
+        f"left join {items_of('list_page')} as i on i.order_id = p.id order by {order}"
     )
 
 

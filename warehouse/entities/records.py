@@ -21,10 +21,21 @@ ITEM_FIELDS = (
     "unit_price_minor",
     "discount_minor",
 )
-# An order's API lines aggregated from its order_items rows, in line order. Structs sort field
-# by field and an order's line numbers are unique, so sorting the list puts the lines in line
-# order: cheaper than an ordered aggregate, which keeps a sort per order.
-ITEMS_SQL = "list_sort(list(struct_pack(" + ", ".join(f"{f} := {f}" for f in ITEM_FIELDS) + ")))"
+# Structs sort field by field and an order's line numbers are unique, so sorting the list puts
+# the lines in line order: cheaper than an ordered aggregate, which keeps a sort per order.
+_ITEMS = "list_sort(list(struct_pack(" + ", ".join(f"{f} := {f}" for f in ITEM_FIELDS) + ")))"
+
+
+def items_of(orders: str) -> str:
+    """Return SQL of ``(order_id, items)`` for the orders of CTE ``orders``: their API lines.
+
+    Only those orders' rows of the ``order_items`` CTE are aggregated, in line order, so the
+    cost follows the page, not the tenant.
+    """
+    return (
+        f"(select order_id, {_ITEMS} as items from order_items "
+        f"where order_id in (select id from {orders}) group by order_id)"
+    )
 
 
 def utc(value: datetime | None) -> datetime | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from warehouse.entities.records import ITEMS_SQL
+from warehouse.entities.records import items_of
 from warehouse.entities.sql import InstantSpan, Query
 from warehouse.search.spec import FIELDS, OrderSearch
 from warehouse.search.window import Frontier
@@ -25,10 +25,7 @@ CUSTOMERS_JOIN = (
     "left join (select id, email, first_name, last_name from customers "
     "where id in (select customer_id from search_page)) as c on c.id = o.customer_id"
 )
-ITEMS_JOIN = (
-    f"left join (select order_id, {ITEMS_SQL} as items from order_items "
-    "where order_id in (select id from search_page) group by order_id) as i on i.order_id = o.id"
-)
+ITEMS_JOIN = f"left join {items_of('search_page')} as i on i.order_id = o.id"
 NAME = "lower(concat_ws(' ', c.first_name, c.last_name))"
 
 
