@@ -46,6 +46,8 @@ def _child(*arguments: str) -> dict:
 
 
 def _status_mb(field: str) -> float:
+    # Not harness.memory_kb: the harness imports numpy, which would weigh on the bare figures,
+    # and smaps_rollup has no high-water mark (VmHWM).
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith(field):
